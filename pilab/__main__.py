@@ -1,0 +1,5 @@
+"""Allow ``python -m pilab``."""
+
+from pilab.cli import main
+
+raise SystemExit(main())

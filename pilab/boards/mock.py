@@ -1,0 +1,76 @@
+"""The mock board: gpiozero's MockFactory and Python models of the modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpiozero import Factory
+from gpiozero.pins.mock import MockConnectedPin, MockFactory
+
+from pilab.boards.base import Board, Model, ModuleLoader
+from pilab.errors import ModuleError
+from pilab.klog import LogCursor
+from pilab.models import MODELS, KernelModel, ModelKernel
+from pilab.wiring import Wiring
+
+
+class ModelLoader(ModuleLoader):
+    """Loads Python models in place of .ko files."""
+
+    def __init__(self, kernel: ModelKernel) -> None:
+        self.kernel = kernel
+        self.loaded: dict[str, KernelModel] = {}
+
+    def load(self, name: str, **params: Any) -> None:
+        if name in self.loaded:
+            raise ModuleError(f"loading {name} failed (EEXIST): already loaded")
+        try:
+            model = MODELS[name]
+        except KeyError:
+            raise ModuleError(f"the mock board has no model of {name}") from None
+        self.loaded[name] = model(self.kernel, **params)
+
+    def unload(self, name: str) -> None:
+        self.loaded.pop(name).unload()
+
+    def unload_all(self) -> None:
+        for name in reversed(list(self.loaded)):
+            self.unload(name)
+
+
+class MockBoard(Board):
+    """Mock pins joined by MockConnectedPin where the wiring has a jumper."""
+
+    name = "mock"
+
+    def __init__(self, model: Model) -> None:
+        super().__init__(model)
+        self._factory = MockFactory(revision=f"{model.revision:x}")
+        self.kernel = ModelKernel(self._factory)
+        self._loader = ModelLoader(self.kernel)
+
+    @property
+    def pin_factory(self) -> Factory:
+        return self._factory
+
+    @property
+    def modules(self) -> ModuleLoader:
+        return self._loader
+
+    def open_log(self) -> LogCursor:
+        return self.kernel.log
+
+    def gpio(self, bcm: int) -> int:
+        return bcm  # the models number lines from 0
+
+    def setup(self, wiring: Wiring) -> None:
+        for jumper in wiring.jumpers:
+            target = self._factory.pin(jumper.target)
+            self._factory.pin(jumper.source, pin_class=MockConnectedPin, input_pin=target)
+
+    def teardown(self) -> None:
+        self._loader.unload_all()
+        self._factory.reset()
+
+    def irq_count(self, irq: int) -> int:
+        return self.kernel.irq_counts.get(irq, 0)

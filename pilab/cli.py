@@ -1,0 +1,111 @@
+"""The pilab command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pilab import __version__
+from pilab.boards.base import BOARDS, GUEST_ENV, MODELS, detect_default_board
+from pilab.errors import PilabError
+from pilab.labs import LABS, expand
+from pilab.report import PASSED, LabResult, render_json, render_table
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pilab", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pilab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
+    sub.add_parser("list", help="the labs")
+    build = sub.add_parser("build", help="build kmods/ for a kernel (default: the vm's)")
+    build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
+    build.add_argument("--w1", action="store_true", help="build with W=1 (extra warnings)")
+
+    run = sub.add_parser("run", help="run labs and report PASS/FAIL per step")
+    run.add_argument("labs", nargs="+", metavar="LAB", help="lab names, or 'all'")
+    run.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
+    run.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
+    run.add_argument("--json", action="store_true", help="print results as JSON")
+
+    guest = sub.add_parser("_guest", help=argparse.SUPPRESS)
+    guest.add_argument("labs", nargs="+")
+    guest.add_argument("--model")
+    guest.add_argument("--json-out", required=True, type=Path)
+
+    vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
+    vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    labs = expand(args.labs)
+    board = args.board or detect_default_board()
+    out = sys.stderr if args.json else sys.stdout
+    if board == "vm" and not _in_guest():
+        from pilab.vmhost import run_labs_in_vm
+
+        results = run_labs_in_vm(labs, args.model)
+    else:
+        from pilab.runner import run_labs
+
+        results = run_labs(labs, board, args.model, out=out)
+    print(render_json(results) if args.json else "\n" + render_table(results))
+    return 0 if all(r.status == PASSED for r in results) else 1
+
+
+def _cmd_guest(args: argparse.Namespace) -> int:
+    from pilab.runner import run_labs
+
+    results: list[LabResult] = run_labs(args.labs, "vm", args.model)
+    args.json_out.write_text(json.dumps([r.to_dict() for r in results]))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from pilab.build import build
+    from pilab.vmkernel import headers_release
+
+    release = args.release or ("" if detect_default_board() == "pi" else headers_release())
+    built = build(release or None, extra=("W=1",) if args.w1 else ())
+    print("\n".join(str(p) for p in built))
+    return 0
+
+
+def _cmd_vm(args: argparse.Namespace) -> int:
+    from pilab.vmhost import exec_in_vm
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise PilabError("pilab vm needs a command, e.g. pilab vm -- dmesg")
+    return exec_in_vm(argv)
+
+
+def _in_guest() -> bool:
+    import os
+
+    return os.environ.get(GUEST_ENV) == "1"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "doctor":
+            from pilab.doctor import doctor
+
+            return doctor()
+        if args.command == "list":
+            for name, lab in LABS.items():
+                print(f"{name:12} {lab.title}")
+            return 0
+        handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm}
+        return handler[args.command](args)
+    except PilabError as exc:
+        print(f"pilab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pilab: interrupted; everything loaded was unloaded", file=sys.stderr)
+        return 130

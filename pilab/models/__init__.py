@@ -1,0 +1,15 @@
+"""Python models of the lab modules, for the mock board.
+
+Each model does what its C module does, on gpiozero mock pins, and prints the
+same log lines. The vm tests hold the C modules to the same expectations, so
+a model that drifts from its module fails there.
+"""
+
+from __future__ import annotations
+
+from pilab.models.base import KernelModel, ModelKernel
+from pilab.models.intrpt import IntrptModel
+
+MODELS: dict[str, type[KernelModel]] = {"intrpt": IntrptModel}
+
+__all__ = ["MODELS", "KernelModel", "ModelKernel"]

@@ -1,0 +1,53 @@
+"""Run labs on a board here and collect their results."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+from typing import TextIO
+
+from pilab.boards.base import make_board
+from pilab.errors import PilabError
+from pilab.labs import lab_named
+from pilab.report import FAILED, SKIPPED, LabAborted, LabResult, LabSkipped, StepRecorder
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_lab(
+    name: str, board_name: str, model: str | None = None, out: TextIO | None = sys.stdout
+) -> LabResult:
+    """Run one lab; whatever happens, the board is torn down afterwards."""
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    lab = lab_named(name)
+    result = LabResult(name, board_name)
+    if out is not None:
+        print(f"== {name} on {board_name}: {lab.title}", file=out, flush=True)
+    steps = StepRecorder(result, out)
+    board = None
+    try:
+        board = make_board(board_name, model)
+        board.setup(lab.wiring())
+        lab.run(board, steps)
+    except LabSkipped as exc:
+        result.status, result.reason = SKIPPED, str(exc)
+    except LabAborted as exc:
+        result.status, result.reason = FAILED, str(exc)
+    except PilabError as exc:
+        result.status, result.reason = FAILED, str(exc)
+    finally:
+        if board is not None:
+            try:
+                board.teardown()
+            except PilabError as exc:
+                result.status, result.reason = FAILED, f"cleanup: {exc}"
+    return result
+
+
+def run_labs(
+    names: list[str], board_name: str, model: str | None = None, out: TextIO | None = sys.stdout
+) -> list[LabResult]:
+    return [run_lab(name, board_name, model, out) for name in names]

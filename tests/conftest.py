@@ -1,0 +1,27 @@
+"""Shared fixtures. tests/kernel runs only inside the vm board's VM."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from pilab.boards.base import GUEST_ENV
+
+IN_GUEST = os.environ.get(GUEST_ENV) == "1"
+
+# Kernel tests need the real kernel with vgpio: tests/test_vm.py boots the VM
+# and runs them there. The host-side tests make no sense inside the guest.
+collect_ignore_glob = ["test_vm.py", "unit/*", "test_mock*.py"] if IN_GUEST else ["kernel/*"]
+
+
+@pytest.fixture
+def mock_board() -> Iterator[object]:
+    """A fresh mock board per test; torn down (pins reset) afterwards."""
+    from pilab.boards.base import MODELS
+    from pilab.boards.mock import MockBoard
+
+    board = MockBoard(MODELS["pi4"])
+    yield board
+    board.teardown()

@@ -1,0 +1,37 @@
+"""The labs on the mock board: the Python side, in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+import scenarios
+
+from pilab.boards.mock import MockBoard
+from pilab.report import FAILED, PASSED
+from pilab.runner import run_lab
+
+
+@pytest.mark.parametrize("lab", ["intrpt"])
+def test_lab_passes_on_mock(lab: str) -> None:
+    result = run_lab(lab, "mock", out=None)
+    assert result.status == PASSED, result.steps
+    assert all(step.status == PASSED for step in result.steps)
+
+
+def test_intrpt_levels(mock_board: MockBoard) -> None:
+    assert scenarios.led_after_presses(mock_board, "intrpt") == [1, 0, 1]
+
+
+def test_intrpt_swapped_buttons_give_opposite_levels(mock_board: MockBoard) -> None:
+    assert scenarios.led_after_presses(mock_board, "intrpt", swap=True) == [0, 1, 0]
+
+
+def test_intrpt_bad_loads(mock_board: MockBoard) -> None:
+    assert scenarios.bad_loads(mock_board, "intrpt") == scenarios.EXPECTED_BAD_LOADS
+
+
+def test_lab_fails_when_a_jumper_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the sense jumper the LED cannot be seen: the lab must fail."""
+    monkeypatch.setattr(MockBoard, "setup", lambda self, wiring: None)
+    result = run_lab("intrpt", "mock", out=None)
+    assert result.status == FAILED
+    assert any("stayed low" in step.reason for step in result.steps)
