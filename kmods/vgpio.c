@@ -20,6 +20,8 @@
  * The outside world is /sys/kernel/debug/vgpio/<label>/GPIO<n>: write 1 or
  * 0 to apply a level, read to get the line's level.  The "wires" parameter
  * adds jumpers: with 27>17 the level of line 27 is applied to line 17.
+ * Writing to a wired line's file overrides the wire until its source's
+ * level changes again.
  *
  * Any line can be an edge interrupt.  Edges are latched in a pending bitmap
  * and delivered from a hard irq_work, so handlers run in real hard-IRQ
@@ -42,23 +44,29 @@
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
+/*
+ * Kernel compatibility, all in one place.
+ *
+ * gpio_chip.set returns int since 6.17 (void before; 6.15 and 6.16 added a
+ * separate set_rv).  Rather than compare version numbers, pick the callback
+ * whose type matches the member: this also follows distribution backports.
+ */
 static int vgpio_set(struct gpio_chip *gc, unsigned int offset, int value);
 
-/* gpio_chip.set returns int since 6.17; it returned void before. */
-#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
-#define vgpio_chip_set vgpio_set
-#else
-static void vgpio_chip_set(struct gpio_chip *gc, unsigned int offset, int value)
+static void vgpio_set_void(struct gpio_chip *gc, unsigned int offset, int value)
 {
 	vgpio_set(gc, offset, value);
 }
-#endif
+
+#define vgpio_set_op(gc)						\
+	__builtin_choose_expr(__same_type((gc)->set, &vgpio_set),	\
+			      vgpio_set, vgpio_set_void)
 
 #define VGPIO_MAX_LINES		1024
 #define VGPIO_MAX_LABEL		32	/* GPIO_MAX_NAME_SIZE of the uAPI */
@@ -326,8 +334,15 @@ static int vgpio_irq_retrigger(struct irq_data *d)
 	return 1;
 }
 
+/* /proc/interrupts names the chip by its label, as a Pi names its pinctrl. */
+static void vgpio_irq_print_chip(struct irq_data *d, struct seq_file *p)
+{
+	seq_puts(p, irqd_to_vgpio(d)->gc.label);
+}
+
 static const struct irq_chip vgpio_irq_chip = {
 	.name		= "vgpio",
+	.irq_print_chip	= vgpio_irq_print_chip,
 	.irq_ack	= vgpio_irq_ack,
 	.irq_mask	= vgpio_irq_mask,
 	.irq_unmask	= vgpio_irq_unmask,
@@ -348,17 +363,17 @@ static const struct irq_chip vgpio_irq_chip = {
 static void vgpio_irq_work(struct irq_work *work)
 {
 	struct vgpio *vg = container_of(work, struct vgpio, irq_work);
-	unsigned int ngpio = vg->gc.ngpio;
+	unsigned int n = vg->gc.ngpio;
 	unsigned int off = 0;
 	unsigned long flags;
 
 	for (;;) {
 		raw_spin_lock_irqsave(&vg->lock, flags);
-		off = find_next_bit(vg->pending, ngpio, off);
-		if (off < ngpio)
+		off = find_next_bit(vg->pending, n, off);
+		if (off < n)
 			__clear_bit(off, vg->pending);
 		raw_spin_unlock_irqrestore(&vg->lock, flags);
-		if (off >= ngpio)
+		if (off >= n)
 			break;
 		generic_handle_domain_irq_safe(vg->gc.irq.domain, off);
 		off++;
@@ -554,7 +569,7 @@ static void vgpio_setup_chip(struct vgpio *vg)
 	gc->base = base;
 	gc->can_sleep = false;
 	gc->get = vgpio_get;
-	gc->set = vgpio_chip_set;
+	gc->set = vgpio_set_op(gc);
 	gc->get_direction = vgpio_get_direction;
 	gc->direction_input = vgpio_direction_input;
 	gc->direction_output = vgpio_direction_output;
