@@ -10,7 +10,7 @@ from pathlib import Path
 from pilab import __version__
 from pilab.boards.base import BOARDS, GUEST_ENV, MODELS, detect_default_board
 from pilab.errors import PilabError
-from pilab.labs import LABS, expand
+from pilab.labs import LABS, expand, lab_named
 from pilab.report import PASSED, LabResult, render_json, render_table
 
 
@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pilab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
+    doctor = sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
+    doctor.add_argument("--root", type=Path, default=Path("/"),
+                        help="look at a copied /proc and /sys tree instead (for testing)")
     sub.add_parser("list", help="the labs")
     build = sub.add_parser("build", help="build kmods/ for a kernel (default: the vm's)")
     build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
@@ -35,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     guest.add_argument("labs", nargs="+")
     guest.add_argument("--model")
     guest.add_argument("--json-out", required=True, type=Path)
+
+    wiring = sub.add_parser("wiring", help="show a lab's jumper wiring, or test it")
+    wiring_sub = wiring.add_subparsers(dest="wiring_command", required=True)
+    show = wiring_sub.add_parser("show", help="the 40-pin header as ASCII, and an SVG")
+    show.add_argument("lab")
+    show.add_argument("--svg", type=Path, help="where to write the SVG (default LAB-wiring.svg)")
+    check = wiring_sub.add_parser("check", help="continuity test of every jumper")
+    check.add_argument("lab")
+    check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
+    check.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
 
     vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
@@ -75,6 +87,38 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_wiring(args: argparse.Namespace) -> int:
+    from pilab.header import ascii_header, svg_header
+    from pilab.wiring import load_wiring
+
+    wiring = load_wiring(lab_named(args.lab).wiring_name or args.lab)
+    if args.wiring_command == "show":
+        print(ascii_header(wiring))
+        svg = args.svg or Path(f"{args.lab}-wiring.svg")
+        svg.write_text(svg_header(wiring))
+        print(f"\nwrote {svg}")
+        return 0
+    board_name = args.board or detect_default_board()
+    if board_name == "vm" and not _in_guest():
+        from pilab.vmhost import exec_in_vm
+
+        argv = [sys.executable, "-m", "pilab", "wiring", "check", args.lab, "--board", "vm"]
+        return exec_in_vm(argv + (["--model", args.model] if args.model else []))
+    from pilab.boards.base import make_board
+    from pilab.continuity import check_wiring
+
+    board = make_board(board_name, args.model)
+    try:
+        board.setup(wiring)
+        faults = check_wiring(board, wiring)
+    finally:
+        board.teardown()
+    for fault in faults:
+        print(f"NO CONTINUITY: {fault}")
+    print("wiring OK" if not faults else f"{len(faults)} jumper(s) missing or misplaced")
+    return 0 if not faults else 1
+
+
 def _cmd_vm(args: argparse.Namespace) -> int:
     from pilab.vmhost import exec_in_vm
 
@@ -96,12 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from pilab.doctor import doctor
 
-            return doctor()
+            return doctor(args.root)
         if args.command == "list":
             for name, lab in LABS.items():
                 print(f"{name:12} {lab.title}")
             return 0
-        handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm}
+        handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm,
+                   "wiring": _cmd_wiring}
         return handler[args.command](args)
     except PilabError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)

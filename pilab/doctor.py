@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import platform
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pilab.boards.base import detect_default_board
+from pilab import detect
 from pilab.errors import PilabError
 
 Check = tuple[str, Callable[[], str]]
@@ -25,18 +26,22 @@ def _module(name: str, fix: str) -> Callable[[], str]:
 
 def _tool(name: str, fix: str) -> Callable[[], str]:
     def check() -> str:
-        path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-        if not path:
+        path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}:/usr/sbin:/sbin"
+        found = shutil.which(name, path=path)
+        if not found:
             raise PilabError(f"{name} not found", hint=fix)
-        return path
+        return found
 
     return check
 
 
-def _running_headers() -> str:
-    from pilab.build import headers_dir
+def _headers(release: str) -> Callable[[], str]:
+    def check() -> str:
+        from pilab.build import headers_dir
 
-    return str(headers_dir(platform.release()))
+        return str(headers_dir(release))
+
+    return check
 
 
 def _vm_kernel() -> str:
@@ -53,56 +58,85 @@ def _kvm() -> str:
     return "KVM" if kvm_usable() else "TCG (no usable KVM: slower, works)"
 
 
-def _lockdown() -> str:
-    path = Path("/sys/kernel/security/lockdown")
-    if not path.exists():
-        return "not available (no lockdown LSM)"
-    mode = path.read_text().strip()
-    active = mode[mode.index("[") + 1 : mode.index("]")] if "[" in mode else mode
-    if active != "none":
-        return f"{active}: unsigned modules are refused, see docs/secure-boot.md"
-    return "none"
+def _module_signing(root: Path) -> Callable[[], str]:
+    def check() -> str:
+        mode = detect.lockdown_mode(root)
+        secure = detect.secure_boot(root)
+        sb = {None: "no EFI", True: "on", False: "off"}[secure]
+        if secure or mode not in (None, "none"):
+            raise PilabError(
+                f"Secure Boot {sb}, lockdown {mode}: unsigned modules will be refused",
+                hint="sign kmods/*.ko with a machine owner key: docs/secure-boot.md",
+            )
+        return f"Secure Boot {sb}, lockdown {mode or 'not built in'}"
+
+    return check
 
 
-def _gpio_chip() -> str:
-    from pilab.gpiochip import find_chip
+def _header_chip(root: Path, board: detect.BoardInfo) -> Callable[[], str]:
+    def check() -> str:
+        header = detect.gpio_chips(root, board)
+        if header.chip is None:
+            seen = ", ".join(c.label for c in header.chips) or "none"
+            raise PilabError(f"no GPIO chip labelled {header.label} (chips: {seen})",
+                             hint="update the Pi's kernel: sudo apt full-upgrade")
+        chip = header.chip
+        text = (f"{chip.label}, base {chip.base}, {chip.ngpio} lines, "
+                f"/dev/gpiochip{chip.chardev}")
+        if not header.base_ok:
+            text += f" (expected base {header.expected_base}; pilab uses the real one)"
+        return text
 
-    chip = find_chip()
-    return f"{chip.label}, base {chip.base}, {chip.ngpio} lines, /dev/gpiochip{chip.chardev}"
+    return check
 
 
-def checks(board: str) -> list[Check]:
+def _pin_factory(board: detect.BoardInfo) -> Callable[[], str]:
+    def check() -> str:
+        name = detect.pin_factory_name(board)
+        if board.is_raspberry_pi:
+            return name
+        return "pilab-vgpio (lgpio on vgpio) inside the VM; MockFactory on --board mock"
+
+    return check
+
+
+def checks(root: Path, board: detect.BoardInfo) -> list[Check]:
+    release = detect.kernel_release(root)
     common: list[Check] = [
         ("python: gpiozero", _module("gpiozero", "pip install gpiozero")),
         ("python: evdev", _module("evdev", "pip install evdev")),
         ("python: lgpio", _module("lgpio", "pip install lgpio")),
-        ("make", _tool("make", "apt-get install build-essential")),
+        ("make", _tool("make", "apt-get install make gcc")),
         ("insmod", _tool("insmod", "apt-get install kmod")),
-        ("lockdown", _lockdown),
+        ("module signing", _module_signing(root)),
+        ("gpiozero pin factory", _pin_factory(board)),
     ]
-    if board == "pi":
-        return [*common, ("headers for running kernel", _running_headers),
-                ("GPIO chip", _gpio_chip)]
+    if board.is_raspberry_pi:
+        return [*common, (f"headers for {release}", _headers(release)),
+                ("GPIO header chip", _header_chip(root, board))]
     return [
         *common,
-        ("virtme-ng", _tool("vng", "pip install virtme-ng (the README's setup does it)")),
+        ("virtme-ng", _tool("vng", "scripts/install (pip install virtme-ng)")),
         ("qemu", _tool("qemu-system-x86_64", "apt-get install qemu-system-x86")),
         ("udev (for vng under TCG)", _tool("udevadm", "apt-get install udev")),
+        ("busybox (vng's initramfs)", _tool("busybox", "apt-get install busybox-static")),
         ("vm kernel", _vm_kernel),
         ("accelerator", _kvm),
     ]
 
 
-def doctor() -> int:
+def doctor(root: Path = detect.ROOT) -> int:
     """Print one line per check; exit 1 if anything is missing."""
-    board = detect_default_board()
-    print(f"board: {board}   kernel: {platform.release()} ({platform.machine()})")
+    board = detect.detect(root)
+    kind = "pi" if board.is_raspberry_pi else "vm"
+    print(f"board: {board.model_name} -> default board '{kind}'")
+    print(f"kernel: {detect.kernel_release(root)}")
     missing = 0
-    for name, check in checks(board):
+    for name, check in checks(root, board):
         try:
             print(f"  ok       {name}: {check()}")
         except PilabError as exc:
             missing += 1
             print(f"  MISSING  {name}: {exc}")
-    print("all present" if not missing else f"{missing} missing: see the hints above")
+    print("all present" if not missing else f"{missing} missing: the hints say how to fix it")
     return 1 if missing else 0

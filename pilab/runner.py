@@ -8,6 +8,7 @@ from types import FrameType
 from typing import TextIO
 
 from pilab.boards.base import make_board
+from pilab.continuity import require_wiring
 from pilab.errors import PilabError
 from pilab.labs import lab_named
 from pilab.report import FAILED, SKIPPED, LabAborted, LabResult, LabSkipped, StepRecorder
@@ -30,7 +31,11 @@ def run_lab(
     board = None
     try:
         board = make_board(board_name, model)
-        board.setup(lab.wiring())
+        wiring = lab.wiring()
+        board.setup(wiring)
+        if wiring.jumpers:
+            with steps.step("wiring check: every jumper conducts", required=True):
+                require_wiring(board, wiring)
         lab.run(board, steps)
     except LabSkipped as exc:
         result.status, result.reason = SKIPPED, str(exc)

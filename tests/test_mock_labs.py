@@ -30,8 +30,12 @@ def test_intrpt_bad_loads(mock_board: MockBoard) -> None:
 
 
 def test_lab_fails_when_a_jumper_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the sense jumper the LED cannot be seen: the lab must fail."""
+    """Without its jumpers the lab must fail, naming the wires and their pins."""
     monkeypatch.setattr(MockBoard, "setup", lambda self, wiring: None)
     result = run_lab("intrpt", "mock", out=None)
     assert result.status == FAILED
-    assert any("stayed low" in step.reason for step in result.steps)
+    check = result.steps[0]
+    assert check.name.startswith("wiring check") and check.status == FAILED
+    assert "GPIO27 (pin 13) -> GPIO17 (pin 11)" in check.reason
+    assert "GPIO4 (pin 7) -> GPIO23 (pin 16)" in check.reason
+    assert len(result.steps) == 1, "a failed wiring check must stop the lab"

@@ -103,17 +103,11 @@ class Board(ABC):
         raise ConfigError(f"IRQ {irq} is not in /proc/interrupts")
 
 
-def on_a_pi() -> bool:
-    """Does the device tree say this is a Raspberry Pi?"""
-    try:
-        return "raspberry pi" in Path("/proc/device-tree/model").read_text().lower()
-    except OSError:
-        return False
-
-
 def detect_default_board() -> str:
     """pi on a Pi, vm everywhere else."""
-    return "pi" if on_a_pi() else "vm"
+    from pilab.detect import detect
+
+    return "pi" if detect().is_raspberry_pi else "vm"
 
 
 def make_board(name: str, model: str | None = None) -> Board:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from gpiozero import Factory
 
-from pilab.boards.base import MODELS, Board, Model
+from pilab.boards.base import MODELS
 from pilab.boards.kernel import KernelBoard
-from pilab.gpiochip import HEADER_CHIP_LABELS, find_chip
+from pilab.detect import detect, gpio_chips, pin_factory_name
+from pilab.errors import GpioError
 from pilab.wiring import Wiring
-
-
-def _model_for(label: str) -> Model:
-    for model in MODELS.values():
-        if model.label == label:
-            return model
-    return MODELS["pi4"]
 
 
 class PiBoard(KernelBoard):
@@ -23,17 +17,23 @@ class PiBoard(KernelBoard):
     name = "pi"
 
     def __init__(self) -> None:
-        chip = find_chip(HEADER_CHIP_LABELS[:3])
-        super().__init__(_model_for(chip.label))
-        self.chip = chip
+        self.info = detect()
+        header = gpio_chips(board=self.info)
+        if header.chip is None:
+            raise GpioError(f"no GPIO chip labelled {header.label} on this {self.info.model_name}",
+                            hint="run 'pilab doctor'")
+        super().__init__(MODELS[self.info.pi or "pi4"])
+        self.chip = header.chip
 
     def setup(self, wiring: Wiring) -> None:
         """The Pi's jumpers are real wires: nothing to load."""
 
     def _make_factory(self) -> Factory:
+        name = pin_factory_name(self.info)  # refuses RPi.GPIO on a Pi 5, in words
+        if name in ("rpigpio", "RPiGPIOFactory"):
+            from gpiozero.pins.rpigpio import RPiGPIOFactory
+
+            return RPiGPIOFactory()
         from gpiozero.pins.lgpio import LGPIOFactory
 
         return LGPIOFactory(chip=self.chip.chardev if self.chip else 0)
-
-
-__all__ = ["Board", "PiBoard"]

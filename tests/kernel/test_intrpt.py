@@ -1,0 +1,41 @@
+"""intrpt.ko on the real kernel: the same scenarios as its mock-board model."""
+
+from __future__ import annotations
+
+import scenarios
+
+from pilab.boards.vm import VmGuestBoard
+from pilab.klog import KernelLog
+from pilab.report import PASSED
+from pilab.runner import run_lab
+
+
+def test_lab_passes() -> None:
+    result = run_lab("intrpt", "vm", out=None)
+    assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+
+
+def test_levels(vm_board: VmGuestBoard) -> None:
+    assert scenarios.led_after_presses(vm_board, "intrpt") == [1, 0, 1]
+
+
+def test_swapped_buttons_give_opposite_levels(vm_board: VmGuestBoard) -> None:
+    assert scenarios.led_after_presses(vm_board, "intrpt", swap=True) == [0, 1, 0]
+
+
+def test_bad_loads_fail_cleanly(vm_board: VmGuestBoard, kernel_stays_healthy: KernelLog) -> None:
+    assert scenarios.bad_loads(vm_board, "intrpt") == scenarios.EXPECTED_BAD_LOADS
+    errors = [r.text for r in kernel_stays_healthy.lines("intrpt: ") if "loaded" not in r.text]
+    assert errors, "bad loads left no message in the kernel log"
+
+
+def test_each_press_logs_once(vm_board: VmGuestBoard, kernel_stays_healthy: KernelLog) -> None:
+    levels = scenarios.led_after_presses(vm_board, "intrpt")
+    assert levels == [1, 0, 1]
+    presses = kernel_stays_healthy.lines("intrpt: button ")
+    assert [r.text for r in presses] == [
+        "intrpt: button 1 -> LED on",
+        "intrpt: button 2 -> LED off",
+        "intrpt: button 1 -> LED on",
+        "intrpt: button 1 -> LED on",
+    ]

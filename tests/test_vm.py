@@ -1,0 +1,33 @@
+"""The vm board for real: boot the distribution kernel in QEMU (slow: ~1 min a boot)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pilab.vmhost import ROOT, exec_in_vm
+
+pytestmark = pytest.mark.vm
+
+
+def test_kernel_tests_pass_inside_the_vm() -> None:
+    """tests/kernel/ against the real kernel, with vgpio taking real interrupts."""
+    code = exec_in_vm(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE",
+         str(ROOT / "tests" / "kernel")]
+    )
+    assert code == 0, "kernel tests failed inside the VM: see their output above"
+
+
+def test_cli_runs_intrpt_on_the_vm_board() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pilab", "run", "intrpt", "--board", "vm", "--json"],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout)
+    assert [(r["name"], r["board"], r["status"]) for r in results] == [("intrpt", "vm", "passed")]
+    assert all(step["status"] == "passed" for step in results[0]["steps"])
