@@ -1,15 +1,18 @@
-"""A gpiozero pin factory for the vgpio chip, registered as ``pilab-vgpio``.
+"""gpiozero pin factories for pilab: lgpio that lets go of lines, and vgpio.
 
-Off a Pi, gpiozero cannot find a board revision and refuses to start. This
-factory is LGPIOFactory with a revision of our choosing and the chip found by
-label, so ``GPIOZERO_PIN_FACTORY=pilab-vgpio`` drives vgpio lines like a Pi's.
+``pilab-vgpio`` (registered under ``gpiozero_pin_factories``): off a Pi,
+gpiozero cannot find a board revision and refuses to start. VgpioFactory is
+LGPIOFactory with a revision of our choosing and the chip found by label, so
+``GPIOZERO_PIN_FACTORY=pilab-vgpio`` drives vgpio lines like a Pi's.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 
-from gpiozero.pins.lgpio import LGPIOFactory
+import lgpio
+from gpiozero.pins.lgpio import LGPIOFactory, LGPIOPin
 
 from pilab.gpiochip import find_chip
 
@@ -19,8 +22,31 @@ REVISION_ENV = "PILAB_VGPIO_REVISION"
 LABEL_ENV = "PILAB_VGPIO_LABEL"
 
 
-class VgpioFactory(LGPIOFactory):
-    """LGPIOFactory on the vgpio chip, pretending to be a Pi of a set model."""
+class ReleasingPin(LGPIOPin):
+    """An lgpio pin that gives its line back to the kernel when closed.
+
+    gpiozero's LGPIOPin keeps a closed pin claimed as an input, so a module
+    loaded afterwards finds the line busy (EBUSY). A lab hands lines to and
+    from its modules, so ours are freed.
+    """
+
+    def close(self) -> None:
+        self.when_changed = None  # stops lgpio's edge alert, if any
+        if self.factory._handle is not None:
+            with suppress(lgpio.error):  # not claimed: nothing to give back
+                lgpio.gpio_free(self.factory._handle, self._number)
+
+
+class PilabLGPIOFactory(LGPIOFactory):
+    """LGPIOFactory whose pins release their lines on close."""
+
+    def __init__(self, chip: int | None = None) -> None:
+        super().__init__(chip=chip)
+        self.pin_class = ReleasingPin
+
+
+class VgpioFactory(PilabLGPIOFactory):
+    """The lgpio factory on the vgpio chip, pretending to be a Pi of a set model."""
 
     def __init__(self, chip: int | None = None) -> None:
         if chip is None:

@@ -34,6 +34,6 @@ class PiBoard(KernelBoard):
             from gpiozero.pins.rpigpio import RPiGPIOFactory
 
             return RPiGPIOFactory()
-        from gpiozero.pins.lgpio import LGPIOFactory
+        from pilab.pinfactory import PilabLGPIOFactory
 
-        return LGPIOFactory(chip=self.chip.chardev if self.chip else 0)
+        return PilabLGPIOFactory(chip=self.chip.chardev if self.chip else 0)
