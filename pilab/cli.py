@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    labs = expand(args.labs)
     board = args.board or detect_default_board()
+    labs = expand(args.labs, board)
     out = sys.stderr if args.json else sys.stdout
     if board == "vm" and not _in_guest():
         from pilab.vmhost import run_labs_in_vm
@@ -98,12 +98,10 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         svg.write_text(svg_header(wiring))
         print(f"\nwrote {svg}")
         return 0
+    code = reexec_in_vm(args.board)
+    if code is not None:
+        return code
     board_name = args.board or detect_default_board()
-    if board_name == "vm" and not _in_guest():
-        from pilab.vmhost import exec_in_vm
-
-        argv = [sys.executable, "-m", "pilab", "wiring", "check", args.lab, "--board", "vm"]
-        return exec_in_vm(argv + (["--model", args.model] if args.model else []))
     from pilab.boards.base import make_board
     from pilab.continuity import check_wiring
 
@@ -128,6 +126,19 @@ def _cmd_vm(args: argparse.Namespace) -> int:
     return exec_in_vm(argv)
 
 
+def reexec_in_vm(board: str | None) -> int | None:
+    """On the host, run this same pilab command inside the vm board's VM.
+
+    Returns its exit code, or None when the command should run right here
+    (another board, or already inside the guest).
+    """
+    if (board or detect_default_board()) != "vm" or _in_guest():
+        return None
+    from pilab.vmhost import exec_in_vm
+
+    return exec_in_vm([sys.executable, "-m", "pilab", *sys.argv[1:]])
+
+
 def _in_guest() -> bool:
     import os
 
@@ -142,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return doctor(args.root)
         if args.command == "list":
-            for name, lab in LABS.items():
-                print(f"{name:12} {lab.title}")
+            for name in LABS:
+                print(f"{name:12} {lab_named(name).title}")
             return 0
         handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm,
                    "wiring": _cmd_wiring}

@@ -31,6 +31,8 @@ def run_lab(
     board = None
     try:
         board = make_board(board_name, model)
+        if lab.needs_kernel and not board.real_kernel:
+            raise LabSkipped(f"{name} needs a real kernel: run it on the vm or pi board")
         wiring = lab.wiring()
         board.setup(wiring)
         if wiring.jumpers:

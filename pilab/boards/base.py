@@ -62,6 +62,7 @@ class Board(ABC):
     """What a lab talks to. A lab never asks which board it is on."""
 
     name: str = "board"
+    real_kernel: bool = True  # False on the mock board: modules are Python models
 
     def __init__(self, model: Model) -> None:
         self.model = model

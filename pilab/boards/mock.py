@@ -42,6 +42,7 @@ class MockBoard(Board):
     """Mock pins joined by MockConnectedPin where the wiring has a jumper."""
 
     name = "mock"
+    real_kernel = False
 
     def __init__(self, model: Model) -> None:
         super().__init__(model)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 from gpiozero import Factory
 
@@ -12,12 +14,21 @@ from pilab.pinfactory import LABEL_ENV, REVISION_ENV, VgpioFactory
 from pilab.wiring import Wiring
 
 
+def ensure_evdev() -> None:
+    """Debian builds evdev as a module; the guest may not have loaded it yet."""
+    if not Path("/sys/module/evdev").exists():
+        subprocess.run(["modprobe", "evdev"], check=False, capture_output=True)
+
+
 class VmGuestBoard(KernelBoard):
     """A real kernel in QEMU with the vgpio chip wired as the lab says."""
 
     name = "vm"
 
     def setup(self, wiring: Wiring) -> None:
+        ensure_evdev()
+        if wiring.led is None and not wiring.buttons and not wiring.jumpers:
+            return  # an input lab: no GPIO header needed
         params: dict[str, int | str] = {"label": self.model.label, "base": self.model.base}
         if wiring.jumpers:
             params["wires"] = wiring.vgpio_wires()

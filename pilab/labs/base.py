@@ -22,6 +22,7 @@ class Lab(ABC):
     name: str = "lab"
     title: str = ""
     wiring_name: str | None = None  # defaults to the lab's name
+    needs_kernel: bool = False  # True: no model, so the mock board skips it
 
     def wiring(self) -> Wiring:
         return load_wiring(self.wiring_name or self.name)
