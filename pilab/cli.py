@@ -32,11 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
     run.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
     run.add_argument("--json", action="store_true", help="print results as JSON")
+    run.add_argument("--manual", action="store_true",
+                     help="you press the real buttons when asked (GPIO labs)")
 
     guest = sub.add_parser("_guest", help=argparse.SUPPRESS)
     guest.add_argument("labs", nargs="+")
     guest.add_argument("--model")
     guest.add_argument("--json-out", required=True, type=Path)
+    guest.add_argument("--manual", action="store_true")
 
     wiring = sub.add_parser("wiring", help="show a lab's jumper wiring, or test it")
     wiring_sub = wiring.add_subparsers(dest="wiring_command", required=True)
@@ -60,11 +63,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if board == "vm" and not _in_guest():
         from pilab.vmhost import run_labs_in_vm
 
-        results = run_labs_in_vm(labs, args.model)
+        results = run_labs_in_vm(labs, args.model, args.manual)
     else:
         from pilab.runner import run_labs
 
-        results = run_labs(labs, board, args.model, out=out)
+        results = run_labs(labs, board, args.model, out=out, manual=args.manual)
     print(render_json(results) if args.json else "\n" + render_table(results))
     return 0 if all(r.status == PASSED for r in results) else 1
 
@@ -72,7 +75,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_guest(args: argparse.Namespace) -> int:
     from pilab.runner import run_labs
 
-    results: list[LabResult] = run_labs(args.labs, "vm", args.model)
+    results: list[LabResult] = run_labs(args.labs, "vm", args.model, manual=args.manual)
     args.json_out.write_text(json.dumps([r.to_dict() for r in results]))
     return 0
 

@@ -33,7 +33,7 @@ def exec_in_vm(argv: list[str], vmlinuz: Path | None = None) -> int:
     return run_in_vm(vmlinuz, argv, [WORK_DIR], cwd=ROOT)
 
 
-def run_labs_in_vm(labs: list[str], model: str | None) -> list[LabResult]:
+def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False) -> list[LabResult]:
     """Run the labs inside the VM on the vm board; read back their results."""
     vmlinuz = prepare()
     WORK_DIR.mkdir(exist_ok=True)
@@ -42,6 +42,8 @@ def run_labs_in_vm(labs: list[str], model: str | None) -> list[LabResult]:
     argv = [sys.executable, "-m", "pilab", "_guest", *labs, "--json-out", str(results_file)]
     if model:
         argv += ["--model", model]
+    if manual:
+        argv.append("--manual")
     try:
         code = run_in_vm(vmlinuz, argv, [out], cwd=ROOT)
         if not results_file.exists():

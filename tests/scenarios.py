@@ -78,3 +78,33 @@ EXPECTED_BAD_LOADS = {
     "busy button": errno.EBUSY,
     "good load after all that": None,
 }
+
+
+def manual_run_with_simulated_hand(board_name: str, lab: str, monkeypatch: object) -> object:
+    """Run *lab* in manual mode; a simulated hand presses each button when asked."""
+    import threading
+
+    from pilab.boards import base
+    from pilab.labs.base import HumanPresses
+    from pilab.runner import run_lab
+
+    boards: list[Board] = []
+    real_make = base.make_board
+
+    def capture(name: str, model: str | None = None) -> Board:
+        boards.append(real_make(name, model))
+        return boards[-1]
+
+    def hand(self: HumanPresses, button: int, message: str) -> None:
+        line = self.wiring.buttons[button - 1]
+
+        def press() -> None:
+            boards[0].apply_level(line, 1)
+            time.sleep(0.02)
+            boards[0].apply_level(line, 0)
+
+        threading.Timer(0.1, press).start()
+
+    monkeypatch.setattr("pilab.runner.make_board", capture)  # type: ignore[attr-defined]
+    monkeypatch.setattr(HumanPresses, "prompt", hand)  # type: ignore[attr-defined]
+    return run_lab(lab, board_name, out=None, manual=True)

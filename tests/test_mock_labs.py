@@ -39,3 +39,18 @@ def test_lab_fails_when_a_jumper_is_missing(monkeypatch: pytest.MonkeyPatch) -> 
     assert "GPIO27 (pin 13) -> GPIO17 (pin 11)" in check.reason
     assert "GPIO4 (pin 7) -> GPIO23 (pin 16)" in check.reason
     assert len(result.steps) == 1, "a failed wiring check must stop the lab"
+
+
+def test_manual_mode_sees_a_hand_press(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = scenarios.manual_run_with_simulated_hand("mock", "intrpt", monkeypatch)
+    assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+
+
+def test_manual_mode_fails_when_nobody_presses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pilab.labs.base import HumanPresses, Lab
+
+    monkeypatch.setattr(HumanPresses, "prompt", lambda self, button, message: None)
+    monkeypatch.setattr(Lab, "manual_timeout", 0.2)
+    result = run_lab("intrpt", "mock", out=None, manual=True)
+    assert result.status == FAILED
+    assert any("no press of button 1 seen" in s.reason for s in result.steps)

@@ -93,6 +93,13 @@ class Board(ABC):
     def teardown(self) -> None:
         """Release everything setup and the lab took; safe to call twice."""
 
+    def apply_level(self, bcm: int, level: int) -> None:
+        """Set a line's level from outside, as a hand on a button would.
+
+        Only boards that can simulate a hand (vm, mock) implement it.
+        """
+        raise NotImplementedError(f"the {self.name} board has no simulated hands")
+
     def irq_count(self, irq: int) -> int:
         """How many times *irq* fired, summed over CPUs (/proc/interrupts)."""
         for line in Path("/proc/interrupts").read_text().splitlines()[1:]:

@@ -73,5 +73,10 @@ class MockBoard(Board):
         self._loader.unload_all()
         self._factory.reset()
 
+    def apply_level(self, bcm: int, level: int) -> None:
+        """Set a line's level from outside, as a hand on a button would."""
+        pin = self._factory.pin(bcm)
+        pin.drive_high() if level else pin.drive_low()
+
     def irq_count(self, irq: int) -> int:
         return self.kernel.irq_counts.get(irq, 0)

@@ -9,7 +9,9 @@ from contextlib import ExitStack
 from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
 from pilab.boards.base import Board
-from pilab.report import StepRecorder, wait_for
+from pilab.header import physical_pin
+from pilab.klog import LogCursor
+from pilab.report import StepFailed, StepRecorder, wait_for
 from pilab.wiring import Wiring, load_wiring
 
 PRESS_SECONDS = 0.02  # how long a press holds the button high
@@ -23,6 +25,8 @@ class Lab(ABC):
     title: str = ""
     wiring_name: str | None = None  # defaults to the lab's name
     needs_kernel: bool = False  # True: no model, so the mock board skips it
+    manual: bool = False  # a person presses the buttons (pilab run --manual)
+    manual_timeout: float = 30.0  # seconds to wait for each press
 
     def wiring(self) -> Wiring:
         return load_wiring(self.wiring_name or self.name)
@@ -31,13 +35,51 @@ class Lab(ABC):
     def run(self, board: Board, steps: StepRecorder) -> None:
         """Run the lab's steps on *board*; setup/teardown are the runner's."""
 
+    def bench(self, board: Board, wiring: Wiring, stack: ExitStack, log: LogCursor,
+              press_pattern: str) -> Bench:
+        """The lab's Bench; in manual mode a press is seen by *press_pattern*."""
+        human = None
+        if self.manual:
+            human = HumanPresses(wiring, log, press_pattern, self.manual_timeout,
+                                 board.model.revision)
+        return Bench(board, wiring, stack, human)
+
+
+class HumanPresses:
+    """Manual mode: ask a person to press, and see the press in the kernel log."""
+
+    def __init__(self, wiring: Wiring, log: LogCursor, pattern: str, timeout: float,
+                 revision: int) -> None:
+        self.wiring, self.log, self.pattern = wiring, log, pattern
+        self.timeout, self.revision = timeout, revision
+
+    def press(self, button: int) -> None:
+        """Prompt for button *button* and wait until its handler logs the press."""
+        line = self.wiring.buttons[button - 1]
+        regex = self.pattern.format(button=button)
+        before = len(self.log.wait_for(regex, timeout=0))
+        self.prompt(button, f"press button {button} (GPIO{line}, header pin "
+                    f"{physical_pin(line, self.revision)}) within {self.timeout:.0f}s")
+        if len(self.log.wait_for(regex, self.timeout, count=before + 1)) <= before:
+            raise StepFailed(f"no press of button {button} seen within {self.timeout:.0f}s")
+
+
+    def prompt(self, button: int, message: str) -> None:
+        """Tell the person what to press."""
+        print(f"    >>> {message}", flush=True)
+
 
 class Bench:
-    """The lab's hands and eyes: drive pins press buttons, a sense pin sees the LED."""
+    """The lab's hands and eyes: drive pins press buttons, a sense pin sees the LED.
 
-    def __init__(self, board: Board, wiring: Wiring, stack: ExitStack) -> None:
+    With *human* set, a person presses the buttons instead of the drive pins.
+    """
+
+    def __init__(self, board: Board, wiring: Wiring, stack: ExitStack,
+                 human: HumanPresses | None = None) -> None:
         factory = board.pin_factory
-        self._drive = [
+        self.human = human
+        self._drive = [] if human else [
             stack.enter_context(
                 DigitalOutputDevice(f"GPIO{wiring.drive_pin(b)}", pin_factory=factory)
             )
@@ -49,6 +91,9 @@ class Bench:
 
     def press(self, button: int, hold: float = PRESS_SECONDS) -> None:
         """Press and release button *button* (1-based) through its jumper."""
+        if self.human:
+            self.human.press(button)
+            return
         drive = self._drive[button - 1]
         drive.on()
         time.sleep(hold)

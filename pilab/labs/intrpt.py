@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 
 from pilab.boards.base import Board
-from pilab.labs.base import Bench, Lab
+from pilab.labs.base import Lab
 from pilab.report import StepRecorder
 
 LOADED = re.compile(r"led (\d+), buttons (\d+) (\d+), irqs (\d+) (\d+)")
@@ -36,7 +36,7 @@ class IntrptLab(Lab):
                 step.note(params=params)
                 loaded = log.wait_for(prefix + LOADED.pattern)
                 step.expect(bool(loaded), "no load line in the kernel log")
-            bench = Bench(board, wiring, stack)
+            bench = self.bench(board, wiring, stack, log, prefix + r"button {button} ->")
             with steps.step("button 1 turns the LED on") as step:
                 step.expect(bench.led() == 0, "the LED was on before any press")
                 bench.press(1)

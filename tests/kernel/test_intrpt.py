@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import scenarios
 
 from pilab.boards.vm import VmGuestBoard
@@ -39,3 +40,9 @@ def test_each_press_logs_once(vm_board: VmGuestBoard, kernel_stays_healthy: Kern
         "intrpt: button 1 -> LED on",
         "intrpt: button 1 -> LED on",
     ]
+
+
+def test_manual_mode_sees_a_hand_press(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 'finger' on the button line (debugfs) is seen through the kernel log."""
+    result = scenarios.manual_run_with_simulated_hand("vm", "intrpt", monkeypatch)
+    assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
