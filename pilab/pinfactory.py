@@ -31,7 +31,12 @@ class ReleasingPin(LGPIOPin):
     """
 
     def close(self) -> None:
-        self.when_changed = None  # stops lgpio's edge alert, if any
+        # Not via when_changed = None: LGPIOPin's way of stopping alerts claims
+        # the line again, and a module may hold it by now.
+        callback = self.__dict__.get("_callback")
+        if callback is not None:
+            callback.cancel()
+            self.__dict__["_callback"] = None
         if self.factory._handle is not None:
             with suppress(lgpio.error):  # not claimed: nothing to give back
                 lgpio.gpio_free(self.factory._handle, self._number)
