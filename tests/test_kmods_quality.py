@@ -12,7 +12,8 @@ from pilab.build import KMOD_DIR, headers_dir
 from pilab.vmkernel import headers_release
 
 CHECKPATCH = Path(__file__).resolve().parent.parent / ".venv/share/checkpatch/scripts/checkpatch.pl"
-SOURCES = sorted(p for p in KMOD_DIR.iterdir() if p.suffix in (".c", ".h"))
+SOURCES = sorted(p for p in KMOD_DIR.iterdir()
+                 if p.suffix in (".c", ".h") and not p.name.endswith(".mod.c"))
 
 
 @pytest.fixture(scope="module")
