@@ -14,6 +14,7 @@ from pilab.leds import (
     NUM,
     SCROLL,
     Blink,
+    Recording,
     Sample,
     analyse,
     blink_problems,
@@ -32,8 +33,8 @@ def square_wave(
     jitter_ms: float = 0.0,
     initial: int = 0,
     seed: int = 1,
-) -> list[Sample]:
-    """A blink's change samples: *initial*, then mask/off every *period_ms*, each late."""
+) -> Recording:
+    """A blink: *initial*, then mask/off every *period_ms*, each toggle a bit late."""
     rng = random.Random(seed)
     samples = [Sample(0.0, initial)]
     lit = False
@@ -41,7 +42,13 @@ def square_wave(
         lit = not lit
         late = abs(rng.gauss(0.0, jitter_ms)) if jitter_ms else 0.0
         samples.append(Sample((k * period_ms + late) * MS, mask if lit else 0))
-    return samples
+    return Recording(tuple(samples), (toggles + 0.5) * period_ms * MS)
+
+
+def recording(*changes: tuple[float, int], end: float | None = None) -> Recording:
+    """A recording of (seconds, leds) changes, ending 0.1 s after the last by default."""
+    samples = tuple(Sample(t, leds) for t, leds in changes)
+    return Recording(samples, samples[-1].seconds + 0.1 if end is None else end)
 
 
 class FakeClock:
@@ -78,33 +85,38 @@ def test_describe() -> None:
 
 def test_record_keeps_the_first_state_and_each_change() -> None:
     fake = FakeClock([(0.0, 0), (0.0105, 7), (0.0305, 0)])
-    samples = record(fake.read, 0.05, interval=0.001, clock=fake.clock, sleep=fake.sleep)
+    rec = record(fake.read, 0.05, interval=0.001, clock=fake.clock, sleep=fake.sleep)
+    samples = rec.samples
     assert [s.leds for s in samples] == [0, 7, 0]
     assert samples[0].seconds == 0.0
     assert samples[1].seconds == pytest.approx(0.011)  # the first poll after the change
     assert samples[2].seconds == pytest.approx(0.031)
-    assert fake.now == pytest.approx(0.05)
+    assert rec.end == pytest.approx(0.05) == fake.now
 
 
 def test_a_clean_blink_has_its_period_and_no_problems() -> None:
     blink = analyse(square_wave(ALL, 200, 10), min_hold=0.02)
     assert blink.initial == 0
     assert len(blink.toggles) == 10 and blink.intervals == pytest.approx([0.2] * 9)
-    assert blink.mean_ms == pytest.approx(200.0)
+    assert blink.mean_ms == pytest.approx(200.0) == blink.median_ms
     assert blink.jitter_ms == pytest.approx(0.0, abs=1e-9)
+    assert blink.quiet_ms == pytest.approx(100.0)
     assert blink.states == {0, ALL}
     assert blink_problems(blink, ALL, 200) == []
 
 
 def test_jitter_figures_are_the_intervals_spread() -> None:
-    samples = [Sample(0.0, 0), Sample(0.1, 4), Sample(0.3, 0), Sample(0.45, 4), Sample(0.7, 0)]
-    blink = analyse(samples, min_hold=0.01)
-    assert blink.intervals == pytest.approx([0.2, 0.15, 0.25])
-    assert blink.mean_ms == pytest.approx(200.0)
-    assert blink.jitter_ms == pytest.approx(math.sqrt((0 + 50**2 + 50**2) / 3))
+    rec = recording((0.0, 0), (0.1, 4), (0.3, 0), (0.45, 4), (0.7, 0), (0.93, 4))
+    blink = analyse(rec, min_hold=0.01)
+    assert blink.intervals == pytest.approx([0.2, 0.15, 0.25, 0.23])
+    assert blink.mean_ms == pytest.approx(207.5)
+    assert blink.median_ms == pytest.approx(215.0)
+    deviations = [-7.5, -57.5, 42.5, 22.5]
+    assert blink.jitter_ms == pytest.approx(math.sqrt(sum(d * d for d in deviations) / 4))
     assert (blink.min_ms, blink.max_ms) == pytest.approx((150.0, 250.0))
     figures = blink.figures()
-    assert figures["mean_period_ms"] == 200.0 and figures["toggles"] == 4
+    assert figures["mean_period_ms"] == 207.5 and figures["toggles"] == 5
+    assert figures["intervals_ms"] == [200.0, 150.0, 250.0, 230.0]
     assert figures["states"] == ["caps", "none"]
 
 
@@ -118,7 +130,17 @@ def test_a_jittery_blink_with_the_right_period_passes() -> None:
 def test_a_wrong_period_is_rejected(period_ms: float) -> None:
     blink = analyse(square_wave(ALL, period_ms, 10), min_hold=0.01)
     problems = blink_problems(blink, ALL, 200)
-    assert any("mean period" in p for p in problems), problems
+    assert any("median period" in p for p in problems), problems
+
+
+def test_late_and_lost_toggles_of_a_starved_cpu_do_not_fail_a_right_period() -> None:
+    # measured on a loaded host under TCG: the mean is 236 ms, the median 212
+    times = [0.0, 0.2594, 0.392, 0.5898, 0.7894, 1.1051, 1.4426, 1.6549]
+    rec = recording((-0.1, 0), *((t, ALL if i % 2 == 0 else 0) for i, t in enumerate(times)))
+    blink = analyse(rec, min_hold=0.02)
+    assert blink.mean_ms == pytest.approx(236.4, abs=0.1)
+    assert blink.median_ms == pytest.approx(212.3, abs=0.1)
+    assert blink_problems(blink, ALL, 200) == []
 
 
 def test_leds_outside_the_mask_are_rejected() -> None:
@@ -145,24 +167,31 @@ def test_too_few_toggles_are_rejected() -> None:
 
 
 def test_no_blink_at_all_is_rejected() -> None:
-    blink = analyse([Sample(0.0, 0)], min_hold=0.02)
+    blink = analyse(recording((0.0, 0)), min_hold=0.02)
     assert blink.toggles == () and math.isnan(blink.mean_ms)
     assert blink_problems(blink, ALL, 200)
 
 
-def test_a_stall_is_rejected_even_when_the_mean_is_close() -> None:
-    times = [0.2, 0.4, 0.6, 0.8, 1.0, 1.7, 1.75, 1.8, 1.85, 1.9, 2.0]
-    samples = [Sample(0.0, 0)] + [Sample(t, ALL if i % 2 == 0 else 0) for i, t in enumerate(times)]
-    blink = analyse(samples, min_hold=0.02)
-    problems = blink_problems(blink, ALL, 200)
-    assert any("stalled" in p for p in problems), problems
+def test_a_stall_is_rejected_even_when_the_median_is_right() -> None:
+    times = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.9, 2.1, 2.3]
+    rec = recording((0.0, 0), *((t, ALL if i % 2 == 0 else 0) for i, t in enumerate(times)))
+    problems = blink_problems(analyse(rec, min_hold=0.02), ALL, 200)
+    assert problems == ["a gap of 700 ms between toggles: the blinking stalled"]
+
+
+def test_a_blink_that_stops_before_the_end_is_rejected() -> None:
+    rec = square_wave(ALL, 200, 8)
+    stopped = Recording(rec.samples, end=rec.samples[-1].seconds + 0.7)
+    assert blink_problems(analyse(rec, min_hold=0.02), ALL, 200) == []
+    problems = blink_problems(analyse(stopped, min_hold=0.02), ALL, 200)
+    assert problems == ["no toggle in the last 700 ms: the blinking stopped"]
 
 
 def test_half_done_updates_are_glitches_timed_from_their_start() -> None:
     # 0 -> (caps only, for 1 ms) -> all: the kernel sets the LEDs one at a time
-    samples = [Sample(0.0, 0), Sample(0.200, CAPS), Sample(0.201, ALL), Sample(0.4, 0),
-               Sample(0.6, ALL), Sample(0.8, NUM), Sample(0.8015, 0), Sample(1.0, ALL)]
-    blink = analyse(samples, min_hold=0.02)
+    rec = recording((0.0, 0), (0.200, CAPS), (0.201, ALL), (0.4, 0), (0.6, ALL), (0.8, NUM),
+                    (0.8015, 0), (1.0, ALL))
+    blink = analyse(rec, min_hold=0.02)
     assert [g.leds for g in blink.glitches] == [CAPS, NUM]
     assert [s.leds for s in blink.toggles] == [ALL, 0, ALL, 0, ALL]
     assert [s.seconds for s in blink.toggles] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
@@ -170,23 +199,21 @@ def test_half_done_updates_are_glitches_timed_from_their_start() -> None:
 
 
 def test_a_glitch_outside_the_mask_is_rejected() -> None:
-    samples = [Sample(0.0, 0), Sample(0.2, CAPS), Sample(0.4, 0), Sample(0.6, CAPS),
-               Sample(0.7, NUM | CAPS), Sample(0.701, CAPS), Sample(0.8, 0), Sample(1.0, CAPS),
-               Sample(1.2, 0)]
-    blink = analyse(samples, min_hold=0.02)
+    rec = recording((0.0, 0), (0.2, CAPS), (0.4, 0), (0.6, CAPS), (0.7, NUM | CAPS),
+                    (0.701, CAPS), (0.8, 0), (1.0, CAPS), (1.2, 0))
+    blink = analyse(rec, min_hold=0.02)
     assert blink.states == {0, CAPS}
     problems = blink_problems(blink, CAPS, 200)
     assert problems == ["LEDs outside the mask lit briefly: num+caps"]
 
 
 def test_a_blip_back_to_the_same_state_is_no_toggle() -> None:
-    samples = [Sample(0.0, 0), Sample(0.2, CAPS), Sample(0.3, 0), Sample(0.301, CAPS),
-               Sample(0.4, 0)]
-    blink = analyse(samples, min_hold=0.02)
+    rec = recording((0.0, 0), (0.2, CAPS), (0.3, 0), (0.301, CAPS), (0.4, 0))
+    blink = analyse(rec, min_hold=0.02)
     assert [(s.seconds, s.leds) for s in blink.toggles] == [(0.2, CAPS), (0.4, 0)]
 
 
 def test_blink_needs_samples() -> None:
     with pytest.raises(ValueError):
-        analyse([], min_hold=0.02)
-    assert Blink(0, ()).intervals == ()
+        analyse(Recording((), 0.0), min_hold=0.02)
+    assert Blink(0, (), 0.0).intervals == ()
