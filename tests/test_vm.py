@@ -22,12 +22,16 @@ def test_kernel_tests_pass_inside_the_vm() -> None:
     assert code == 0, "kernel tests failed inside the VM: see their output above"
 
 
-def test_cli_runs_intrpt_on_the_vm_board() -> None:
+def test_cli_runs_intrpt_on_the_vm_board_with_pi5_numbering() -> None:
+    """The host side: build, boot, run in the guest, read the results back."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pilab", "run", "intrpt", "--board", "vm", "--json"],
+        [sys.executable, "-m", "pilab", "run", "intrpt", "--board", "vm", "--model", "pi5",
+         "--json"],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout)
     assert [(r["name"], r["board"], r["status"]) for r in results] == [("intrpt", "vm", "passed")]
     assert all(step["status"] == "passed" for step in results[0]["steps"])
+    load = next(s for s in results[0]["steps"] if s["name"] == "load the module")
+    assert load["details"]["params"] == {"led": 571 + 4, "buttons": [571 + 17, 571 + 18]}
