@@ -11,7 +11,7 @@ from gpiozero.pins import Pin
 
 from pilab.errors import ModuleError
 from pilab.klog import ModelLog
-from pilab.modules import LOAD_ERRORS
+from pilab.modules import describe_load_error
 
 IRQ_BASE = 200  # model IRQ numbers are IRQ_BASE + line
 
@@ -45,10 +45,7 @@ class KernelModel:
         """Log like pr_err and build the error insmod would report."""
         self.printk(text)
         self.release()
-        return ModuleError(
-            f"loading {self.name} failed ({errno.errorcode[code]}): {LOAD_ERRORS[code]}",
-            errno=code,
-        )
+        return describe_load_error(self.name, code)
 
     def request(self, line: int, label: str) -> Pin:
         """gpio_request(): refuse invalid or busy lines."""

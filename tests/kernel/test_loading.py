@@ -1,0 +1,48 @@
+"""pilab.modules against the real kernel: exact errnos, in plain words."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from pilab.build import KMOD_DIR
+from pilab.errors import ModuleError
+from pilab.modules import ModuleStack, insmod, loaded, rmmod
+
+
+def test_a_file_that_is_no_module_is_refused_in_words(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.ko"
+    junk.write_bytes(b"this is not an ELF file" * 10)
+    with pytest.raises(ModuleError, match="built for another kernel") as info:
+        insmod(junk)
+    assert info.value.errno == errno.ENOEXEC
+
+
+def test_unknown_parameter_is_enoent() -> None:
+    with pytest.raises(ModuleError, match="unknown parameter") as info:
+        insmod(KMOD_DIR / "vgpio.ko", {"no_such_param": 1})
+    assert info.value.errno == errno.ENOENT
+    assert not loaded("vgpio")
+
+
+def test_stack_unloads_in_reverse_even_when_a_load_fails() -> None:
+    stack = ModuleStack(KMOD_DIR)
+    stack.load("vinput")
+    stack.load("vkbd")
+    with pytest.raises(ModuleError):
+        stack.load("vgpio", ngpio=0)  # refused: no lines
+    stack.unload_all()
+    assert not loaded("vkbd") and not loaded("vinput") and not loaded("vgpio")
+
+
+def test_rmmod_in_use_module_names_the_errno() -> None:
+    insmod(KMOD_DIR / "vinput.ko")
+    insmod(KMOD_DIR / "vkbd.ko")
+    try:
+        with pytest.raises(ModuleError, match=r"EAGAIN|EBUSY"):
+            rmmod("vinput", attempts=2)
+    finally:
+        rmmod("vkbd")
+        rmmod("vinput")
