@@ -107,7 +107,6 @@ def checks(root: Path, board: detect.BoardInfo) -> list[Check]:
         ("python: evdev", _module("evdev", "pip install evdev")),
         ("python: lgpio", _module("lgpio", "pip install lgpio")),
         ("make", _tool("make", "apt-get install make gcc")),
-        ("insmod", _tool("insmod", "apt-get install kmod")),
         ("module signing", _module_signing(root)),
         ("gpiozero pin factory", _pin_factory(board)),
     ]
