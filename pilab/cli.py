@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from pilab import __version__
 from pilab.boards.base import BOARDS, GUEST_ENV, MODELS, detect_default_board
-from pilab.errors import PilabError
+from pilab.errors import ConfigError, PilabError
 from pilab.labs import LABS, expand, lab_named
 from pilab.report import PASSED, LabResult, render_json, render_table
+
+if TYPE_CHECKING:
+    from pilab.boards.base import Board
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("lab")
     check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
     check.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
+
+    vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
+    vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
+    type_ = vkbd_sub.add_parser("type", help="type TEXT on a vkbd and show what evdev saw")
+    type_.add_argument("text", metavar="TEXT", help="printable ASCII; \\n and \\t as escapes")
+    type_.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
+
+    bench = sub.add_parser("bench", help="benchmarks (figures, not a test)")
+    bench.add_argument("what", choices=("vkbd",), help="vkbd: /dev/vinputN against UInput")
+    bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
+    bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
 
     vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
@@ -120,6 +140,69 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
     return 0 if not faults else 1
 
 
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _kernel_board(board_name: str | None) -> Iterator[Board]:
+    """A board with a real kernel, set up; torn down (modules unloaded) whatever happens."""
+    from pilab.boards.base import make_board
+    from pilab.wiring import load_wiring
+
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    board = make_board(board_name or detect_default_board())
+    try:
+        if not board.real_kernel:
+            raise ConfigError(f"the {board.name} board has no kernel: use --board vm or pi")
+        board.setup(load_wiring("vkbd"))
+        yield board
+    finally:
+        board.teardown()
+
+
+def _cmd_vkbd(args: argparse.Namespace) -> int:
+    from pilab.keymap import strokes
+    from pilab.vinput import decode_text, loaded_keyboard
+
+    text = args.text.replace("\\n", "\n").replace("\\t", "\t")
+    strokes(text)  # an untypable character is named before any VM boots
+    code = reexec_in_vm(args.board)
+    if code is not None:
+        return code
+    with _kernel_board(args.board) as board, loaded_keyboard(board) as keyboard:
+        events = keyboard.type_text(text)
+        events += keyboard.events(timeout=0.05)
+        back = decode_text(events)
+        print(f"typed on {keyboard.node}: {text!r}")
+        print(f"read back from {os.fsdecode(keyboard.device.path)}: {back!r} "
+              f"({len(events)} events)")
+    same = back == text
+    print("the same text came back" if same else "MISMATCH: evdev gave other text")
+    return 0 if same else 1
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.events < 2:
+        raise ConfigError("-n must be at least 2")
+    code = reexec_in_vm(args.board)
+    if code is not None:
+        return code
+    from pilab.bench import bench_uinput, bench_vinput, report
+    from pilab.vinput import loaded_keyboard
+
+    print(f"vkbd bench: {args.events} key events each way (a benchmark, not a test)")
+    with _kernel_board(args.board) as board:
+        with loaded_keyboard(board) as keyboard:
+            results = [bench_vinput(keyboard, args.events)]
+        try:
+            results.append(bench_uinput(args.events))
+        except PilabError as exc:
+            print(f"UInput not measured: {exc}")
+    print(report(results))
+    return 0
+
+
 def _cmd_vm(args: argparse.Namespace) -> int:
     from pilab.vmhost import exec_in_vm
 
@@ -143,8 +226,6 @@ def reexec_in_vm(board: str | None) -> int | None:
 
 
 def _in_guest() -> bool:
-    import os
-
     return os.environ.get(GUEST_ENV) == "1"
 
 
@@ -160,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:12} {lab_named(name).title}")
             return 0
         handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm,
-                   "wiring": _cmd_wiring}
+                   "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench}
         return handler[args.command](args)
     except PilabError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
