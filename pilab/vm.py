@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from pilab.boards.base import GUEST_ENV
@@ -62,6 +63,15 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2) 
     return cmd
 
 
+def _relay(proc: subprocess.Popen[bytes]) -> None:
+    """Copy the VM's output to ours as it comes."""
+    assert proc.stdout is not None
+    out = sys.stdout.buffer
+    for line in iter(proc.stdout.readline, b""):
+        out.write(line)
+        out.flush()
+
+
 def run_in_vm(
     vmlinuz: Path,
     argv: list[str],
@@ -80,10 +90,16 @@ def run_in_vm(
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
     with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):
+        # Through a pipe: QEMU reopens a file given as its stdout and truncates it.
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+        relay = threading.Thread(target=_relay, args=(proc,), daemon=True)
+        relay.start()
         try:
-            return proc.wait(timeout=timeout)
+            code = proc.wait(timeout=timeout)
+            relay.join()
+            return code
         except subprocess.TimeoutExpired:
             say(f"the VM ran past {timeout:.0f}s; stopping it")
             os.killpg(proc.pid, signal.SIGKILL)
