@@ -28,8 +28,8 @@ LOAD_ERRORS: dict[int, str] = {
     "is loaded",
     errno.EINVAL: "a parameter was refused: see the module's message in the kernel log",
     errno.EEXIST: "the module is already loaded: unload it first (rmmod)",
-    errno.ENOENT: "an unknown parameter, or a symbol that no loaded module provides "
-    "(load its dependency first): see the kernel log",
+    errno.ENOENT: "it needs a symbol that no loaded module provides: load its "
+    "dependency first (see the kernel log)",
     errno.ENOSPC: "the kernel ran out of a resource the module needs",
     errno.ENOSYS: "this kernel was built without loadable module support",
 }

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from pilab.boards.base import GUEST_ENV
 from pilab.errors import MissingDependency, VmError
@@ -63,10 +64,9 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2) 
     return cmd
 
 
-def _relay(proc: subprocess.Popen[bytes]) -> None:
-    """Copy the VM's output to ours as it comes."""
+def _relay(proc: subprocess.Popen[bytes], out: BinaryIO) -> None:
+    """Copy the VM's output to *out* as it comes."""
     assert proc.stdout is not None
-    out = sys.stdout.buffer
     for line in iter(proc.stdout.readline, b""):
         out.write(line)
         out.flush()
@@ -78,10 +78,11 @@ def run_in_vm(
     rwdirs: list[Path],
     cwd: Path,
     timeout: float = 1800,
+    out: BinaryIO | None = None,
 ) -> int:
     """Boot, run *argv* inside as root with the guest marker set, return its exit code.
 
-    The guest's output streams through. On Ctrl-C or a timeout the whole
+    The guest's output streams to *out* (default: our stdout). On Ctrl-C or a timeout the whole
     process group (vng and QEMU) is killed: the VM takes its modules with it.
     """
     # The checkout is read-only in the guest: no bytecode caches there.
@@ -94,7 +95,8 @@ def run_in_vm(
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        relay = threading.Thread(target=_relay, args=(proc,), daemon=True)
+        relay = threading.Thread(target=_relay, args=(proc, out or sys.stdout.buffer),
+                                 daemon=True)
         relay.start()
         try:
             code = proc.wait(timeout=timeout)

@@ -45,7 +45,8 @@ def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False) -> 
     if manual:
         argv.append("--manual")
     try:
-        code = run_in_vm(vmlinuz, argv, [out], cwd=ROOT)
+        # The guest's step lines are progress: stdout is the table or JSON.
+        code = run_in_vm(vmlinuz, argv, [out], cwd=ROOT, out=sys.stderr.buffer)
         if not results_file.exists():
             reason = f"the VM gave no results (exit code {code})"
             return [LabResult(lab, "vm", FAILED, reason) for lab in labs]

@@ -20,11 +20,19 @@ def test_a_file_that_is_no_module_is_refused_in_words(tmp_path: Path) -> None:
     assert info.value.errno == errno.ENOEXEC
 
 
-def test_unknown_parameter_is_enoent() -> None:
-    with pytest.raises(ModuleError, match="unknown parameter") as info:
-        insmod(KMOD_DIR / "vgpio.ko", {"no_such_param": 1})
-    assert info.value.errno == errno.ENOENT
+def test_unparsable_parameter_is_einval() -> None:
+    with pytest.raises(ModuleError, match="parameter was refused") as info:
+        insmod(KMOD_DIR / "vgpio.ko", {"ngpio": "many"})
+    assert info.value.errno == errno.EINVAL
     assert not loaded("vgpio")
+
+
+def test_missing_dependency_is_enoent_in_words() -> None:
+    """vkbd without vinput: its symbols are unknown."""
+    assert not loaded("vinput")
+    with pytest.raises(ModuleError, match="load its dependency first") as info:
+        insmod(KMOD_DIR / "vkbd.ko")
+    assert info.value.errno == errno.ENOENT
 
 
 def test_stack_unloads_in_reverse_even_when_a_load_fails() -> None:
