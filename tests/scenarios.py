@@ -8,6 +8,7 @@ with the same expectations.
 from __future__ import annotations
 
 import errno
+import re
 import time
 from contextlib import ExitStack
 
@@ -108,3 +109,113 @@ def manual_run_with_simulated_hand(board_name: str, lab: str, monkeypatch: objec
     monkeypatch.setattr("pilab.runner.make_board", capture)  # type: ignore[attr-defined]
     monkeypatch.setattr(HumanPresses, "prompt", hand)  # type: ignore[attr-defined]
     return run_lab(lab, board_name, out=None, manual=True)
+
+
+# ---- bottomhalf and bh_thread: work_ms, and unloading while a bottom half is busy
+
+HALVES = ("bottomhalf", "bh_thread")
+
+
+def work_ms_bounds(board: Board, module: str) -> dict[str, int | None]:
+    """work_ms at and beyond its bounds (0..10000): errno per value."""
+    wiring = load_wiring(module)
+    board.setup(wiring)
+    pins = {"led": board.gpio(wiring.led or 0), "buttons": [board.gpio(b) for b in wiring.buttons]}
+    return {value: load_error(board, module, **pins, work_ms=value)
+            for value in ("0", "10000", "10001", "-1")}
+
+
+EXPECTED_WORK_MS_BOUNDS = {"0": None, "10000": None, "10001": errno.EINVAL, "-1": errno.EINVAL}
+
+
+def unload_while_busy(board: Board, module: str, when: str,
+                      work_ms: int = 300) -> dict[str, object]:
+    """Press button 1, then unload *when*:
+
+    - "pressed": as soon as the top half has logged (its bottom half pending or
+      just started);
+    - "working": half way through the bottom half's work;
+    - "pending": once a second press (button 2 for the tasklet, which the
+      buttons share; button 1 again for the IRQ thread) has logged its top
+      half while the first bottom half still works, so another run waits.
+
+    Returns what the log shows, and whether the unload really met a busy bottom half.
+    """
+    from pilab.labs.bh_thread import LINES as THREAD_LINES
+    from pilab.labs.bottomhalf import LINES as TASKLET_LINES
+    from pilab.labs.halves import BackgroundPress, Journal, read_journal
+
+    lines = TASKLET_LINES if module == "bottomhalf" else THREAD_LINES
+    second = 2 if module == "bottomhalf" else 1
+    wiring = load_wiring(module)
+    board.setup(wiring)
+    log = board.open_log()
+    prefix = f"{module}: "
+    mark = len(log.lines(prefix))
+
+    def journal() -> Journal:
+        return read_journal(log.lines(prefix)[mark:], lines)
+
+    def wait_new(pattern: str, count: int = 1) -> None:
+        """Wait for *count* lines matching *pattern* since the scenario began."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + 10
+        while sum(bool(regex.search(r.text)) for r in log.lines(prefix)[mark:]) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not logged {count} times: {journal().records}")
+            time.sleep(0.005)
+
+    board.modules.load(module, led=board.gpio(wiring.led or 0),
+                       buttons=[board.gpio(b) for b in wiring.buttons], work_ms=work_ms)
+    with ExitStack() as stack:
+        bench = Bench(board, wiring, stack)
+        presses = [BackgroundPress(bench, (1,), board.real_kernel)]
+        stack.callback(presses[0].stop)
+        wait_new("top half: button 1")
+        if when in ("working", "pending"):
+            wait_new("bottom half start")
+        if when == "working":
+            time.sleep(work_ms / 2000)
+        if when == "pending":
+            if second == 1:  # the first press must have let go of the button
+                while not presses[0].done():
+                    time.sleep(0.005)
+            presses.append(BackgroundPress(bench, (second,), board.real_kernel))
+            stack.callback(presses[-1].stop)
+            wait_new("top half: button", count=2)
+        before = journal()
+        ended = sum(run.end is not None for run in before.runs)
+        busy = len(before.tops) > ended  # a press's bottom half had not finished
+        if when == "pending":  # and the second press waited behind the first run
+            busy = busy and len(before.tops) == 2 and ended == 0
+        board.modules.unload(module)
+        led_after = bench.led()
+        while not all(p.done() for p in presses):
+            time.sleep(0.005)
+    records = log.lines(prefix)[mark:]
+    unloaded = [i for i, r in enumerate(records) if r.text == prefix + "unloaded"]
+    cut = unloaded[0] if unloaded else len(records)
+    after = read_journal(records[:cut], lines)
+    return {
+        "busy at unload": busy,
+        "top halves": len(after.tops),
+        "runs started": len(after.runs),
+        "runs ended before the unload line": sum(run.end is not None for run in after.runs),
+        "unloaded": len(unloaded) == 1,
+        "log after the unload line": [r.text for r in records[cut + 1:]],
+        "led after": led_after,
+    }
+
+
+def expected_unload_while_busy(when: str) -> dict[str, object]:
+    """Every pressed bottom half runs to its end before the module is gone."""
+    runs = 2 if when == "pending" else 1
+    return {
+        "busy at unload": True,
+        "top halves": runs,
+        "runs started": runs,
+        "runs ended before the unload line": runs,
+        "unloaded": True,
+        "log after the unload line": [],
+        "led after": 0,
+    }

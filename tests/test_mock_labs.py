@@ -10,7 +10,7 @@ from pilab.report import FAILED, PASSED
 from pilab.runner import run_lab
 
 
-@pytest.mark.parametrize("lab", ["intrpt"])
+@pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread"])
 def test_lab_passes_on_mock(lab: str) -> None:
     result = run_lab(lab, "mock", out=None)
     assert result.status == PASSED, result.steps
@@ -54,3 +54,38 @@ def test_manual_mode_fails_when_nobody_presses(monkeypatch: pytest.MonkeyPatch) 
     result = run_lab("intrpt", "mock", out=None, manual=True)
     assert result.status == FAILED
     assert any("no press of button 1 seen" in s.reason for s in result.steps)
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_halves_levels(mock_board: MockBoard, module: str) -> None:
+    assert scenarios.led_after_presses(mock_board, module) == [1, 0, 1]
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_halves_swapped_buttons_give_opposite_levels(mock_board: MockBoard, module: str) -> None:
+    assert scenarios.led_after_presses(mock_board, module, swap=True) == [0, 1, 0]
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_halves_bad_loads(mock_board: MockBoard, module: str) -> None:
+    assert scenarios.bad_loads(mock_board, module) == scenarios.EXPECTED_BAD_LOADS
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_halves_work_ms_bounds(mock_board: MockBoard, module: str) -> None:
+    assert scenarios.work_ms_bounds(mock_board, module) == scenarios.EXPECTED_WORK_MS_BOUNDS
+
+
+@pytest.mark.parametrize("when", ["pressed", "working", "pending"])
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_halves_unload_while_busy(mock_board: MockBoard, module: str, when: str) -> None:
+    seen = scenarios.unload_while_busy(mock_board, module, when)
+    assert seen == scenarios.expected_unload_while_busy(when)
+
+
+@pytest.mark.parametrize("lab", scenarios.HALVES)
+def test_halves_manual_mode_sees_hand_presses(lab: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand presses when asked, also twice while the bottom half works."""
+    monkeypatch.setattr("pilab.labs.halves.MANUAL_WORK_MS", 300)
+    result = scenarios.manual_run_with_simulated_hand("mock", lab, monkeypatch)
+    assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]

@@ -8,8 +8,14 @@ a model that drifts from its module fails there.
 from __future__ import annotations
 
 from pilab.models.base import KernelModel, ModelKernel
+from pilab.models.bh_thread import BhThreadModel
+from pilab.models.bottomhalf import BottomhalfModel
 from pilab.models.intrpt import IntrptModel
 
-MODELS: dict[str, type[KernelModel]] = {"intrpt": IntrptModel}
+MODELS: dict[str, type[KernelModel]] = {
+    "intrpt": IntrptModel,
+    "bottomhalf": BottomhalfModel,
+    "bh_thread": BhThreadModel,
+}
 
 __all__ = ["MODELS", "KernelModel", "ModelKernel"]

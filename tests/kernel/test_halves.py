@@ -1,0 +1,144 @@
+"""bottomhalf.ko and bh_thread.ko on the real kernel: the labs, and the same
+scenarios as their mock-board models, unloading while busy, bad pins, and
+load/unload cycles."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import scenarios
+
+from pilab.boards.vm import VmGuestBoard
+from pilab.build import KMOD_DIR
+from pilab.klog import KernelLog, Record
+from pilab.labs.base import Bench
+from pilab.labs.bh_thread import LINES as THREAD_LINES
+from pilab.labs.bottomhalf import LINES as TASKLET_LINES
+from pilab.labs.halves import CLOCK_SLACK_US, LAB_WORK_MS, read_journal
+from pilab.modules import ParamValue, format_params, loaded
+from pilab.report import PASSED
+from pilab.runner import run_lab
+from pilab.wiring import load_wiring
+
+LINES = {"bottomhalf": TASKLET_LINES, "bh_thread": THREAD_LINES}
+CYCLES = 200
+
+
+@pytest.mark.parametrize("lab", scenarios.HALVES)
+def test_lab_passes(lab: str) -> None:
+    result = run_lab(lab, "vm", out=None)
+    assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+    names = [s.name for s in result.steps]
+    assert len(names) == 6 and all(s.status == PASSED for s in result.steps), names
+    presses = [s for s in result.steps if s.name.startswith("button ")]
+    floor = LAB_WORK_MS * 1000 - CLOCK_SLACK_US
+    for step in presses:
+        assert all(us >= floor for us in step.details["bottom_half_us"]), step.details
+    busy = presses[-1]
+    assert len(busy.details["bottom_half_us"]) == 2, busy.details  # three presses, two runs
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_levels(vm_board: VmGuestBoard, module: str) -> None:
+    assert scenarios.led_after_presses(vm_board, module) == [1, 0, 1]
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_bad_loads_fail_cleanly(vm_board: VmGuestBoard, module: str,
+                                kernel_stays_healthy: KernelLog) -> None:
+    assert scenarios.bad_loads(vm_board, module) == scenarios.EXPECTED_BAD_LOADS
+    errors = [r.text for r in kernel_stays_healthy.lines(f"{module}: ")
+              if "error -" in r.text]
+    assert len(errors) >= 5, f"not every bad load said why: {errors}"
+    assert not loaded(module)
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_work_ms_bounds(vm_board: VmGuestBoard, module: str) -> None:
+    assert scenarios.work_ms_bounds(vm_board, module) == scenarios.EXPECTED_WORK_MS_BOUNDS
+
+
+@pytest.mark.parametrize("when", ["pressed", "working", "pending"])
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_unload_while_busy(vm_board: VmGuestBoard, module: str, when: str) -> None:
+    """The unload waits for every pressed bottom half; nothing runs after it."""
+    seen = scenarios.unload_while_busy(vm_board, module, when)
+    assert seen == scenarios.expected_unload_while_busy(when)
+    assert not Path(f"/sys/module/{module}").exists()
+    assert f"{module}#" not in Path("/proc/interrupts").read_text()
+
+
+# ---- load/unload cycles, by syscall: insmod and rmmod take ~0.5 s each to
+# start under QEMU without KVM, finit_module/delete_module a few ms.
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+SYSCALLS = {"x86_64": (313, 176), "aarch64": (273, 106)}  # finit_module, delete_module
+
+
+def _syscall(number: int, *args: object) -> None:
+    if _libc.syscall(number, *args) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def fast_insmod(path: Path, params: dict[str, ParamValue]) -> None:
+    finit, _ = SYSCALLS[os.uname().machine]
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        text = " ".join(format_params(params)).encode()
+        _syscall(finit, ctypes.c_int(fd), ctypes.c_char_p(text), ctypes.c_int(0))
+    finally:
+        os.close(fd)
+
+
+def fast_rmmod(name: str) -> None:
+    _, delete = SYSCALLS[os.uname().machine]
+    _syscall(delete, ctypes.c_char_p(name.encode()), ctypes.c_int(os.O_NONBLOCK))
+
+
+@pytest.mark.parametrize("module", scenarios.HALVES)
+def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
+                            kernel_stays_healthy: KernelLog) -> None:
+    """200 loads and unloads, pressing now and then; every unload comes after
+    every bottom half it met has ended, and leaves nothing behind."""
+    wiring = load_wiring(module)
+    vm_board.setup(wiring)  # vgpio once, for all cycles
+    pins: dict[str, ParamValue] = {"led": vm_board.gpio(wiring.led or 0),
+                                   "buttons": [vm_board.gpio(b) for b in wiring.buttons]}
+    path = KMOD_DIR / f"{module}.ko"
+    pressed = 0
+    start = time.monotonic()
+    with ExitStack() as stack:
+        bench = Bench(vm_board, wiring, stack)
+        for cycle in range(CYCLES):
+            fast_insmod(path, {**pins, "work_ms": cycle % 3})
+            for button in ((), (1,), (1, 2), (2,))[cycle % 4]:
+                bench.press(button, hold=0.002)
+                pressed += 1
+            fast_rmmod(module)
+    print(f"{module}: {CYCLES} cycles with {pressed} presses in {time.monotonic() - start:.1f}s")
+    records = kernel_stays_healthy.lines(f"{module}: ")
+    texts = [r.text for r in records]
+    assert sum(bool(re.search(r": led \d+, buttons", t)) for t in texts) == CYCLES
+    assert texts.count(f"{module}: unloaded") == CYCLES
+    # between each load line and its unload line, every run that started ended
+    cycle_records: list[list[Record]] = [[]]
+    for record in records:
+        cycle_records[-1].append(record)
+        if record.text.endswith(": unloaded"):
+            cycle_records.append([])
+    for cycle, chunk in enumerate(cycle_records[:-1]):
+        journal = read_journal(chunk, LINES[module])
+        assert not journal.busy, f"cycle {cycle}: a bottom half was running at unload: {chunk}"
+    tops = sum(len(read_journal(c, LINES[module]).tops) for c in cycle_records)
+    assert tops == pressed, f"{tops} top halves for {pressed} presses"
+    assert f"{module}#" not in Path("/proc/interrupts").read_text()
+    fast_insmod(path, pins)  # the lines and IRQs are free again
+    fast_rmmod(module)
