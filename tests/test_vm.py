@@ -13,12 +13,17 @@ from pilab.vmhost import ROOT, exec_in_vm
 pytestmark = pytest.mark.vm
 
 
-def test_kernel_tests_pass_inside_the_vm() -> None:
-    """tests/kernel/ against the real kernel, with vgpio taking real interrupts."""
-    code = exec_in_vm(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE",
-         str(ROOT / "tests" / "kernel")]
-    )
+def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str]) -> None:
+    """tests/kernel/ against the real kernel, with vgpio taking real interrupts.
+
+    The guest's pytest report streams straight to the terminal, so the log of
+    a run shows every kernel test, not just this one.
+    """
+    with capsys.disabled():
+        code = exec_in_vm(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rfE",
+             "--durations=5", str(ROOT / "tests" / "kernel")]
+        )
     assert code == 0, "kernel tests failed inside the VM: see their output above"
 
 
