@@ -40,6 +40,8 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 
+#include "lab_pins.h"
+
 #define NR_BUTTONS 2
 #define WORK_MS_MAX 10000
 
@@ -121,34 +123,11 @@ static irqreturn_t button_isr(int irq, void *dev_id)
 
 static int __init check_params(void)
 {
-	int i;
+	int ret;
 
-	if (nr_buttons != NR_BUTTONS) {
-		pr_err("buttons: %u given, exactly %d needed (error %d)\n",
-		       nr_buttons, NR_BUTTONS, -EINVAL);
-		return -EINVAL;
-	}
-	if (led < 0) {
-		pr_err("led GPIO %d: invalid number (error %d)\n", led, -EINVAL);
-		return -EINVAL;
-	}
-	for (i = 0; i < NR_BUTTONS; i++) {
-		if (buttons[i] < 0) {
-			pr_err("button %d GPIO %d: invalid number (error %d)\n",
-			       i + 1, buttons[i], -EINVAL);
-			return -EINVAL;
-		}
-		if (buttons[i] == led) {
-			pr_err("button %d GPIO %d: is also the LED (error %d)\n",
-			       i + 1, buttons[i], -EINVAL);
-			return -EINVAL;
-		}
-	}
-	if (buttons[0] == buttons[1]) {
-		pr_err("button 2 GPIO %d: is also button 1 (error %d)\n",
-		       buttons[1], -EINVAL);
-		return -EINVAL;
-	}
+	ret = lab_check_pins(led, buttons, nr_buttons, NR_BUTTONS);
+	if (ret)
+		return ret;
 	if (work_ms > WORK_MS_MAX) {
 		pr_err("work_ms %u: more than %u (error %d)\n",
 		       work_ms, WORK_MS_MAX, -EINVAL);
@@ -157,71 +136,9 @@ static int __init check_params(void)
 	return 0;
 }
 
-/*
- * Request one line and set its direction (an output starts low).
- *
- * gpio_to_desc() is asked first because the legacy gpio_request() is not a
- * reliable existence test: for a number gpio_is_valid() rejects (on 6.1 any
- * number >= ARCH_NR_GPIOS) it returns 0 without requesting anything, and
- * for a valid number without a chip it returns -EPROBE_DEFER, which means
- * nothing to a module load. gpio_is_valid() itself is not used: it would
- * refuse lines of chips above ARCH_NR_GPIOS that 6.1 happily registers.
- */
-static int __init pin_request(int gpio, const char *label, bool output)
-{
-	int ret;
-
-	if (!gpio_to_desc(gpio)) {
-		pr_err("%s GPIO %d: no GPIO chip provides it (error %d)\n",
-		       label, gpio, -ENODEV);
-		return -ENODEV;
-	}
-
-	ret = gpio_request(gpio, label);
-	if (ret == -EPROBE_DEFER)
-		ret = -ENODEV;
-	if (ret) {
-		pr_err("%s GPIO %d: %s (error %d)\n", label, gpio,
-		       ret == -EBUSY ? "already in use" : "cannot request", ret);
-		return ret;
-	}
-
-	if (output)
-		ret = gpio_direction_output(gpio, 0);
-	else
-		ret = gpio_direction_input(gpio);
-	if (ret) {
-		pr_err("%s GPIO %d: cannot make it an %s (error %d)\n", label,
-		       gpio, output ? "output" : "input", ret);
-		goto err_free;
-	}
-	return 0;
-
-err_free:
-	gpio_free(gpio);
-	return ret;
-}
-
 static int __init led_setup(struct bottomhalf *dev)
 {
-	int ret;
-
-	ret = pin_request(dev->led, LED_NAME, true);
-	if (ret)
-		return ret;
-
-	/* The handler switches the LED in hard IRQ context. */
-	if (gpiod_cansleep(gpio_to_desc(dev->led))) {
-		ret = -EOPNOTSUPP;
-		pr_err("%s GPIO %d: its chip sleeps, unusable from an IRQ handler (error %d)\n",
-		       LED_NAME, dev->led, ret);
-		goto err_free;
-	}
-	return 0;
-
-err_free:
-	gpio_free(dev->led);
-	return ret;
+	return lab_led_request(dev->led, LED_NAME);
 }
 
 static void led_teardown(struct bottomhalf *dev)
@@ -234,7 +151,7 @@ static int __init button_setup(struct bottomhalf_button *b)
 {
 	int ret;
 
-	ret = pin_request(b->gpio, b->name, false);
+	ret = lab_pin_request(b->gpio, b->name, false);
 	if (ret)
 		return ret;
 
