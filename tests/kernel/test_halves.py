@@ -4,8 +4,6 @@ load/unload cycles."""
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
 import time
 from contextlib import ExitStack
@@ -21,7 +19,7 @@ from pilab.labs.base import Bench
 from pilab.labs.bh_thread import LINES as THREAD_LINES
 from pilab.labs.bottomhalf import LINES as TASKLET_LINES
 from pilab.labs.halves import CLOCK_SLACK_US, LAB_WORK_MS, read_journal
-from pilab.modules import ParamValue, format_params, loaded
+from pilab.modules import ParamValue, insmod, loaded, rmmod
 from pilab.report import PASSED
 from pilab.runner import run_lab
 from pilab.wiring import load_wiring
@@ -74,33 +72,7 @@ def test_unload_while_busy(vm_board: VmGuestBoard, module: str, when: str) -> No
     assert f"{module}#" not in Path("/proc/interrupts").read_text()
 
 
-# ---- load/unload cycles, by syscall: insmod and rmmod take ~0.5 s each to
-# start under QEMU without KVM, finit_module/delete_module a few ms.
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-SYSCALLS = {"x86_64": (313, 176), "aarch64": (273, 106)}  # finit_module, delete_module
-
-
-def _syscall(number: int, *args: object) -> None:
-    if _libc.syscall(number, *args) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
-
-
-def fast_insmod(path: Path, params: dict[str, ParamValue]) -> None:
-    finit, _ = SYSCALLS[os.uname().machine]
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        text = " ".join(format_params(params)).encode()
-        _syscall(finit, ctypes.c_int(fd), ctypes.c_char_p(text), ctypes.c_int(0))
-    finally:
-        os.close(fd)
-
-
-def fast_rmmod(name: str) -> None:
-    _, delete = SYSCALLS[os.uname().machine]
-    _syscall(delete, ctypes.c_char_p(name.encode()), ctypes.c_int(os.O_NONBLOCK))
+# ---- load/unload cycles, through pilab.modules (finit_module/delete_module)
 
 
 @pytest.mark.parametrize("module", scenarios.HALVES)
@@ -118,11 +90,11 @@ def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
     with ExitStack() as stack:
         bench = Bench(vm_board, wiring, stack)
         for cycle in range(CYCLES):
-            fast_insmod(path, {**pins, "work_ms": cycle % 3})
+            insmod(path, {**pins, "work_ms": cycle % 3})
             for button in ((), (1,), (1, 2), (2,))[cycle % 4]:
                 bench.press(button, hold=0.002)
                 pressed += 1
-            fast_rmmod(module)
+            rmmod(module, attempts=1)
     print(f"{module}: {CYCLES} cycles with {pressed} presses in {time.monotonic() - start:.1f}s")
     records = kernel_stays_healthy.lines(f"{module}: ")
     texts = [r.text for r in records]
@@ -140,5 +112,5 @@ def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
     tops = sum(len(read_journal(c, LINES[module]).tops) for c in cycle_records)
     assert tops == pressed, f"{tops} top halves for {pressed} presses"
     assert f"{module}#" not in Path("/proc/interrupts").read_text()
-    fast_insmod(path, pins)  # the lines and IRQs are free again
-    fast_rmmod(module)
+    insmod(path, pins)  # the lines and IRQs are free again
+    rmmod(module, attempts=1)

@@ -6,9 +6,7 @@ handler sets them through evdev, so EVIOCGLED shows what kbleds asked for.
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +20,12 @@ from pilab.boards.vm import VmGuestBoard, ensure_evdev
 from pilab.errors import ModuleError
 from pilab.klog import KernelLog
 from pilab.labs.kbleds import LOADED, STOPPED
+from pilab.modules import insmod, rmmod
 from pilab.report import PASSED, SKIPPED, wait_for
 from pilab.runner import run_lab
 
 PREFIX = "kbleds: "
 
-# finit_module and delete_module: insmod and rmmod without a fork and exec,
-# which under TCG cost ~1 s a cycle against ~0.1 s
-SYSCALLS = {"x86_64": (313, 176), "aarch64": (273, 106)}
 
 
 @pytest.fixture
@@ -134,32 +130,6 @@ def test_caps_only_blinks_caps_and_keeps_num_off(
     assert wait_for(lambda: read() == leds.NUM, 1.0), leds.describe(read())
 
 
-class FastModule:
-    """Load and unload one .ko by system call, as insmod and rmmod do."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.path = KmodLoader().stack.kmod_dir / f"{name}.ko"
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.finit_module, self.delete_module = SYSCALLS[os.uname().machine]
-
-    def _check(self, ret: int, what: str) -> None:
-        if ret != 0:
-            code = ctypes.get_errno()
-            raise OSError(code, f"{what} {self.name}: {os.strerror(code)}")
-
-    def load(self, params: str) -> None:
-        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            self._check(self.libc.syscall(self.finit_module, fd, params.encode(), 0), "load")
-        finally:
-            os.close(fd)
-
-    def unload(self) -> None:
-        ret = self.libc.syscall(self.delete_module, self.name.encode(), os.O_NONBLOCK)
-        self._check(ret, "unload")
-
-
 def test_100_load_unload_cycles(
     console: int, keyboard: evdev.InputDevice, kernel_stays_healthy: KernelLog
 ) -> None:
@@ -167,14 +137,14 @@ def test_100_load_unload_cycles(
     read = leds.reader(keyboard)
     show_lock_state(console, keyboard, leds.NUM | leds.SCROLL)
     lock_state = leds.NUM | leds.SCROLL
-    module = FastModule("kbleds")
+    path = KmodLoader().stack.kmod_dir / "kbleds.ko"
     not_restored = []
     for i in range(100):
-        module.load("delay_ms=10")
+        insmod(path, {"delay_ms": 10})
         try:
             time.sleep((i % 5) * 0.004)  # 0..16 ms: unload before, at and after toggles
         finally:
-            module.unload()
+            rmmod("kbleds", attempts=1)
         if not wait_for(lambda: read() == lock_state, 1.0):
             not_restored.append((i, leds.describe(read())))
     assert not_restored == []
