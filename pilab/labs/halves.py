@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pilab.boards.base import Board
 from pilab.klog import LogCursor, Record
 from pilab.labs.base import Bench, Lab
-from pilab.labs.intrpt import LOADED, module_params
+from pilab.labs.intrpt import load_button_module
 from pilab.report import Step, StepFailed, StepRecorder
 
 # The lab's bottom half works 300 ms, not the module's default 500: long
@@ -209,17 +209,8 @@ class HalvesLab(Lab):
         log = board.open_log()
         prefix = f"{self.module}: "
         with ExitStack() as stack:
-            with steps.step("load the module", required=True) as step:
-                params = module_params(board, wiring.led or 0, wiring.buttons)
-                params["work_ms"] = self.work_ms()
-                board.modules.load(self.module, **params)
-                step.note(params=params)
-                loaded = log.wait_for(prefix + LOADED.pattern)
-                step.expect(bool(loaded), "no load line in the kernel log")
-                found = LOADED.search(loaded[0].text)
-                assert found is not None
-                irqs = [int(found.group(4)), int(found.group(5))]
-                step.note(irqs=irqs)
+            irqs = load_button_module(board, steps, log, self.module, wiring,
+                                      work_ms=self.work_ms())
             bench = self.bench(board, wiring, stack, log, prefix + self.press_pattern)
             for button, level in ((1, 1), (2, 0)):
                 with steps.step(self.press_step_name(button)) as step:

@@ -7,8 +7,10 @@ import time
 from contextlib import ExitStack
 
 from pilab.boards.base import Board
+from pilab.klog import LogCursor
 from pilab.labs.base import Lab
 from pilab.report import StepRecorder
+from pilab.wiring import Wiring
 
 LOADED = re.compile(r"led (\d+), buttons (\d+) (\d+), irqs (\d+) (\d+)")
 
@@ -16,6 +18,23 @@ LOADED = re.compile(r"led (\d+), buttons (\d+) (\d+), irqs (\d+) (\d+)")
 def module_params(board: Board, led: int, buttons: tuple[int, ...]) -> dict[str, object]:
     """led/buttons as the module takes them: global GPIO numbers."""
     return {"led": board.gpio(led), "buttons": [board.gpio(b) for b in buttons]}
+
+
+def load_button_module(board: Board, steps: StepRecorder, log: LogCursor, module: str,
+                       wiring: Wiring, **extra: object) -> list[int]:
+    """The 'load the module' step of the button labs; the buttons' IRQ numbers."""
+    with steps.step("load the module", required=True) as step:
+        params = module_params(board, wiring.led or 0, wiring.buttons)
+        params.update(extra)
+        board.modules.load(module, **params)
+        step.note(params=params)
+        loaded = log.wait_for(f"{module}: " + LOADED.pattern)
+        step.expect(bool(loaded), "no load line in the kernel log")
+        found = LOADED.search(loaded[0].text)
+        assert found is not None
+        irqs = [int(found.group(4)), int(found.group(5))]
+        step.note(irqs=irqs)
+    return irqs
 
 
 class IntrptLab(Lab):
@@ -30,12 +49,7 @@ class IntrptLab(Lab):
         log = board.open_log()
         prefix = f"{self.module}: "
         with ExitStack() as stack:
-            with steps.step("load the module", required=True) as step:
-                params = module_params(board, wiring.led or 0, wiring.buttons)
-                board.modules.load(self.module, **params)
-                step.note(params=params)
-                loaded = log.wait_for(prefix + LOADED.pattern)
-                step.expect(bool(loaded), "no load line in the kernel log")
+            load_button_module(board, steps, log, self.module, wiring)
             bench = self.bench(board, wiring, stack, log, prefix + r"button {button} ->")
             with steps.step("button 1 turns the LED on") as step:
                 step.expect(bench.led() == 0, "the LED was on before any press")
