@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -14,13 +13,21 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from pilab import __version__
-from pilab.boards.base import BOARDS, GUEST_ENV, MODELS, detect_default_board
+from pilab.boards import BOARDS, detect_default_board
 from pilab.errors import ConfigError, PilabError
+from pilab.guest import in_guest
 from pilab.labs import LABS, expand, lab_named
-from pilab.report import PASSED, LabResult, render_json, render_table
+from pilab.output import render_json, render_table, to_json, write_junit
+from pilab.pimodels import PI_MODELS
+from pilab.steps import PASSED, LabResult
 
 if TYPE_CHECKING:
-    from pilab.boards.base import Board
+    from pilab.boards import Board
+
+# Exit codes: every lab passed; a lab failed; the command line was wrong;
+# pilab could not run (a missing dependency, a failed build or boot).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,18 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     doctor = sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
-    doctor.add_argument("--root", type=Path, default=Path("/"),
+    doctor.add_argument("--root", type=Path,
                         help="look at a copied /proc and /sys tree instead (for testing)")
-    sub.add_parser("list", help="the labs")
-    build = sub.add_parser("build", help="build kmods/ for a kernel (default: the vm's)")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    list_ = sub.add_parser("list", help="the labs")
+    list_.add_argument("--json", action="store_true", help="print the labs as JSON")
+    build = sub.add_parser("build", help="build the modules for a kernel (default: the vm's)")
     build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
     build.add_argument("--w1", action="store_true", help="build with W=1 (extra warnings)")
 
     run = sub.add_parser("run", help="run labs and report PASS/FAIL per step")
     run.add_argument("labs", nargs="+", metavar="LAB", help="lab names, or 'all'")
     run.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    run.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
+    run.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     run.add_argument("--json", action="store_true", help="print results as JSON")
+    run.add_argument("--junit-xml", type=Path, metavar="FILE",
+                     help="also write the results as JUnit XML (a lab is a testsuite)")
     run.add_argument("--manual", action="store_true",
                      help="you press the real buttons when asked (GPIO labs)")
 
@@ -50,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     guest.add_argument("--json-out", required=True, type=Path)
     guest.add_argument("--manual", action="store_true")
 
+    emulate = sub.add_parser("_emulate", help=argparse.SUPPRESS)
+    emulate.add_argument("model")
+    emulate.add_argument("argv", nargs=argparse.REMAINDER)
+
     wiring = sub.add_parser("wiring", help="show a lab's jumper wiring, or test it")
     wiring_sub = wiring.add_subparsers(dest="wiring_command", required=True)
     show = wiring_sub.add_parser("show", help="the 40-pin header as ASCII, and an SVG")
@@ -58,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     check = wiring_sub.add_parser("check", help="continuity test of every jumper")
     check.add_argument("lab")
     check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    check.add_argument("--model", choices=sorted(MODELS), help="vm/mock: which chip to emulate")
+    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
 
     vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
     vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
@@ -72,16 +88,40 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
 
     vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
+    vm.add_argument("--model", choices=sorted(PI_MODELS),
+                    help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
     return parser
+
+
+def _command(argv: list[str]) -> list[str]:
+    """The words after ``--``."""
+    return argv[1:] if argv[:1] == ["--"] else argv
+
+
+def _no_model_on_a_pi(board: str, model: str | None) -> None:
+    if model and board == "pi":
+        raise ConfigError("--model is for the vm and mock boards: a real Pi is what it is")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    labs = [(name, lab_named(name)) for name in LABS]
+    if args.json:
+        print(to_json([{"name": name, "title": lab.title, "needs_kernel": lab.needs_kernel}
+                       for name, lab in labs]))
+    else:
+        for name, lab in labs:
+            print(f"{name:12} {lab.title}")
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     board = args.board or detect_default_board()
     labs = expand(args.labs, board)
+    _no_model_on_a_pi(board, args.model)
     out = sys.stderr if args.json else sys.stdout
-    if board == "vm" and not _in_guest():
-        from pilab.vmhost import run_labs_in_vm
+    if board == "vm" and not in_guest():
+        from pilab.vmhost.session import run_labs_in_vm
 
         results = run_labs_in_vm(labs, args.model, args.manual)
     else:
@@ -89,30 +129,52 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         results = run_labs(labs, board, args.model, out=out, manual=args.manual)
     print(render_json(results) if args.json else "\n" + render_table(results))
-    return 0 if all(r.status == PASSED for r in results) else 1
+    if args.junit_xml:
+        write_junit(results, args.junit_xml)
+    return EXIT_OK if all(r.status == PASSED for r in results) else EXIT_FAILED
 
 
 def _cmd_guest(args: argparse.Namespace) -> int:
+    """Inside the VM: run the labs, writing the results file after every lab."""
     from pilab.runner import run_labs
 
-    results: list[LabResult] = run_labs(args.labs, "vm", args.model, manual=args.manual)
-    args.json_out.write_text(json.dumps([r.to_dict() for r in results]))
-    return 0
+    def save(results: list[LabResult]) -> None:
+        args.json_out.write_text(render_json(results))
+
+    save([])
+    run_labs(args.labs, "vm", args.model, manual=args.manual, each=save)
+    return EXIT_OK
+
+
+def _cmd_emulate(args: argparse.Namespace) -> int:
+    """Inside the VM: load vgpio as *model*'s GPIO block, run a command, unload."""
+    import subprocess
+
+    from pilab.boards.kernel import KmodLoader
+    from pilab.boards.vgpio import VgpioHeader
+    from pilab.pimodels import pi_model
+
+    loader = KmodLoader()
+    VgpioHeader(pi_model(args.model), loader).load()
+    try:
+        return subprocess.run(_command(args.argv), check=False).returncode
+    finally:
+        loader.unload_all()
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pilab.build import build
-    from pilab.vmkernel import headers_release
+    from pilab.kernel.build import build
+    from pilab.vmhost.image import headers_release
 
     release = args.release or ("" if detect_default_board() == "pi" else headers_release())
     built = build(release or None, extra=("W=1",) if args.w1 else ())
     print("\n".join(str(p) for p in built))
-    return 0
+    return EXIT_OK
 
 
 def _cmd_wiring(args: argparse.Namespace) -> int:
-    from pilab.header import ascii_header, svg_header
     from pilab.wiring import load_wiring
+    from pilab.wiring.header import ascii_header, svg_header
 
     wiring = load_wiring(lab_named(args.lab).wiring_name or args.lab)
     if args.wiring_command == "show":
@@ -120,13 +182,14 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         svg = args.svg or Path(f"{args.lab}-wiring.svg")
         svg.write_text(svg_header(wiring))
         print(f"\nwrote {svg}")
-        return 0
-    code = reexec_in_vm(args.board)
+        return EXIT_OK
+    board_name = args.board or detect_default_board()
+    _no_model_on_a_pi(board_name, args.model)
+    code = reexec_in_vm(args.board, args.model)
     if code is not None:
         return code
-    board_name = args.board or detect_default_board()
-    from pilab.boards.base import make_board
-    from pilab.continuity import check_wiring
+    from pilab.boards import make_board
+    from pilab.wiring.continuity import check_wiring
 
     board = make_board(board_name, args.model)
     try:
@@ -134,10 +197,14 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         faults = check_wiring(board, wiring)
     finally:
         board.teardown()
-    for fault in faults:
-        print(f"NO CONTINUITY: {fault}")
-    print("wiring OK" if not faults else f"{len(faults)} jumper(s) missing or misplaced")
-    return 0 if not faults else 1
+    if args.json:
+        print(to_json({"lab": args.lab, "board": board.name, "emulated_by": board.emulated_by,
+                       "ok": not faults, "faults": faults}))
+    else:
+        for fault in faults:
+            print(f"NO CONTINUITY: {fault}")
+        print("wiring OK" if not faults else f"{len(faults)} jumper(s) missing or misplaced")
+    return EXIT_OK if not faults else EXIT_FAILED
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -147,7 +214,7 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def _kernel_board(board_name: str | None) -> Iterator[Board]:
     """A board with a real kernel, set up; torn down (modules unloaded) whatever happens."""
-    from pilab.boards.base import make_board
+    from pilab.boards import make_board
     from pilab.wiring import load_wiring
 
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -162,8 +229,8 @@ def _kernel_board(board_name: str | None) -> Iterator[Board]:
 
 
 def _cmd_vkbd(args: argparse.Namespace) -> int:
-    from pilab.keymap import strokes
-    from pilab.vinput import decode_text, loaded_keyboard
+    from pilab.labs.vkbd.keymap import strokes
+    from pilab.labs.vkbd.vinput import decode_text, loaded_keyboard
 
     text = args.text.replace("\\n", "\n").replace("\\t", "\t")
     strokes(text)  # an untypable character is named before any VM boots
@@ -179,7 +246,7 @@ def _cmd_vkbd(args: argparse.Namespace) -> int:
               f"({len(events)} events)")
     same = back == text
     print("the same text came back" if same else "MISMATCH: evdev gave other text")
-    return 0 if same else 1
+    return EXIT_OK if same else EXIT_FAILED
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -188,8 +255,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     code = reexec_in_vm(args.board)
     if code is not None:
         return code
-    from pilab.bench import bench_uinput, bench_vinput, report
-    from pilab.vinput import loaded_keyboard
+    from pilab.labs.vkbd.bench import bench_uinput, bench_vinput, report
+    from pilab.labs.vkbd.vinput import loaded_keyboard
 
     print(f"vkbd bench: {args.events} key events each way (a benchmark, not a test)")
     with _kernel_board(args.board) as board:
@@ -200,33 +267,31 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         except PilabError as exc:
             print(f"UInput not measured: {exc}")
     print(report(results))
-    return 0
+    return EXIT_OK
 
 
 def _cmd_vm(args: argparse.Namespace) -> int:
-    from pilab.vmhost import exec_in_vm
+    from pilab.vmhost.session import exec_in_vm
 
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    argv = _command(args.argv)
     if not argv:
-        raise PilabError("pilab vm needs a command, e.g. pilab vm -- dmesg")
-    return exec_in_vm(argv)
+        raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")
+    if args.model:
+        argv = [sys.executable, "-m", "pilab", "_emulate", args.model, "--", *argv]
+    return exec_in_vm(argv, model=args.model)
 
 
-def reexec_in_vm(board: str | None) -> int | None:
+def reexec_in_vm(board: str | None, model: str | None = None) -> int | None:
     """On the host, run this same pilab command inside the vm board's VM.
 
     Returns its exit code, or None when the command should run right here
     (another board, or already inside the guest).
     """
-    if (board or detect_default_board()) != "vm" or _in_guest():
+    if (board or detect_default_board()) != "vm" or in_guest():
         return None
-    from pilab.vmhost import exec_in_vm
+    from pilab.vmhost.session import exec_in_vm
 
-    return exec_in_vm([sys.executable, "-m", "pilab", *sys.argv[1:]])
-
-
-def _in_guest() -> bool:
-    return os.environ.get(GUEST_ENV) == "1"
+    return exec_in_vm([sys.executable, "-m", "pilab", *sys.argv[1:]], model=model)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,17 +300,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from pilab.doctor import doctor
 
-            return doctor(args.root)
-        if args.command == "list":
-            for name in LABS:
-                print(f"{name:12} {lab_named(name).title}")
-            return 0
-        handler = {"run": _cmd_run, "_guest": _cmd_guest, "build": _cmd_build, "vm": _cmd_vm,
+            return doctor(args.root, as_json=args.json)
+        handler = {"list": _cmd_list, "run": _cmd_run, "_guest": _cmd_guest,
+                   "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
                    "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench}
         return handler[args.command](args)
+    except ConfigError as exc:
+        print(f"pilab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except PilabError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         print("pilab: interrupted; everything loaded was unloaded", file=sys.stderr)
         return 130

@@ -8,9 +8,12 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from pilab import detect
 from pilab.errors import PilabError
+from pilab.guest import emulated_model
+from pilab.kernel import detect
+from pilab.output import to_json
 
 Check = tuple[str, Callable[[], str]]
 
@@ -37,7 +40,7 @@ def _tool(name: str, fix: str) -> Callable[[], str]:
 
 def _headers(release: str) -> Callable[[], str]:
     def check() -> str:
-        from pilab.build import headers_dir
+        from pilab.kernel.build import headers_dir
 
         return str(headers_dir(release))
 
@@ -45,7 +48,7 @@ def _headers(release: str) -> Callable[[], str]:
 
 
 def _vm_kernel() -> str:
-    from pilab.vmkernel import headers_release, image_path
+    from pilab.vmhost.image import headers_release, image_path
 
     release = headers_release()
     cached = image_path(release).exists()
@@ -53,7 +56,7 @@ def _vm_kernel() -> str:
 
 
 def _kvm() -> str:
-    from pilab.vm import kvm_usable
+    from pilab.vmhost.launch import kvm_usable
 
     return "KVM" if kvm_usable() else "TCG (no usable KVM: slower, works)"
 
@@ -111,6 +114,8 @@ def checks(root: Path, board: detect.BoardInfo) -> list[Check]:
         ("gpiozero pin factory", _pin_factory(board)),
     ]
     if board.is_raspberry_pi:
+        if emulated_model():  # the modules are built for the VM's real kernel
+            release = os.uname().release
         return [*common, (f"headers for {release}", _headers(release)),
                 ("GPIO header chip", _header_chip(root, board))]
     return [
@@ -124,18 +129,46 @@ def checks(root: Path, board: detect.BoardInfo) -> list[Check]:
     ]
 
 
-def doctor(root: Path = detect.ROOT) -> int:
-    """Print one line per check; exit 1 if anything is missing."""
+def run_checks(root: Path | None = None) -> dict[str, Any]:
+    """Every check's outcome, as data: what ``pilab doctor`` prints."""
+    root = root or detect.system_root()
     board = detect.detect(root)
-    kind = "pi" if board.is_raspberry_pi else "vm"
-    print(f"board: {board.model_name} -> default board '{kind}'")
-    print(f"kernel: {detect.kernel_release(root)}")
-    missing = 0
+    report: dict[str, Any] = {
+        "board": board.model_name,
+        "pi": board.pi,
+        "default_board": "pi" if board.is_raspberry_pi else "vm",
+        "emulated_by": "vm" if emulated_model() else None,
+        "kernel": detect.kernel_release(root),
+        "checks": [],
+    }
     for name, check in checks(root, board):
         try:
-            print(f"  ok       {name}: {check()}")
+            report["checks"].append({"name": name, "ok": True, "detail": check()})
         except PilabError as exc:
-            missing += 1
-            print(f"  MISSING  {name}: {exc}")
+            report["checks"].append({"name": name, "ok": False, "detail": str(exc)})
+    if board.pi is not None:
+        try:
+            header = detect.gpio_chips(root, board)
+        except PilabError:
+            header = None
+        if header is not None and header.chip is not None:
+            report["chip"] = {"label": header.chip.label, "base": header.chip.base,
+                              "ngpio": header.chip.ngpio, "chardev": header.chip.chardev}
+    return report
+
+
+def doctor(root: Path | None = None, as_json: bool = False) -> int:
+    """Print one line per check (or JSON); exit 1 if anything is missing."""
+    report = run_checks(root)
+    missing = sum(not c["ok"] for c in report["checks"])
+    if as_json:
+        print(to_json(report))
+        return 1 if missing else 0
+    emulated = " (emulated in the VM)" if report["emulated_by"] else ""
+    print(f"board: {report['board']}{emulated} -> default board '{report['default_board']}'")
+    print(f"kernel: {report['kernel']}")
+    for check in report["checks"]:
+        mark = "ok     " if check["ok"] else "MISSING"
+        print(f"  {mark}  {check['name']}: {check['detail']}")
     print("all present" if not missing else f"{missing} missing: the hints say how to fix it")
     return 1 if missing else 0

@@ -1,22 +1,44 @@
-"""Run labs on a board here and collect their results."""
+"""Run labs on a board here and collect their results.
+
+Nothing a lab does can stop the next one: every exception fails that lab
+(with its traceback kept), and the board is torn down whatever happened.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from types import FrameType
 from typing import TextIO
 
-from pilab.boards.base import make_board
-from pilab.continuity import require_wiring
+from pilab.boards import Board, make_board
 from pilab.errors import PilabError
 from pilab.labs import lab_named
-from pilab.report import FAILED, SKIPPED, LabAborted, LabResult, LabSkipped, StepRecorder
+from pilab.steps import (
+    FAILED,
+    SKIPPED,
+    LabResult,
+    LabSkipped,
+    StepRecorder,
+    crash_reason,
+    crash_traceback,
+)
+from pilab.wiring.continuity import require_wiring
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _fail(result: LabResult, exc: Exception, prefix: str = "") -> None:
+    result.status = FAILED
+    if isinstance(exc, PilabError):
+        result.reason = prefix + str(exc)
+    else:
+        result.reason = prefix + crash_reason(exc)
+        result.traceback = crash_traceback(exc)
 
 
 def run_lab(
@@ -25,15 +47,18 @@ def run_lab(
 ) -> LabResult:
     """Run one lab; whatever happens, the board is torn down afterwards."""
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    lab = lab_named(name)
-    lab.manual = manual
     result = LabResult(name, board_name)
-    if out is not None:
-        print(f"== {name} on {board_name}: {lab.title}", file=out, flush=True)
-    steps = StepRecorder(result, out)
-    board = None
+    board: Board | None = None
     try:
+        lab = lab_named(name)
+        lab.manual = manual
         board = make_board(board_name, model)
+        result.board, result.emulated_by = board.name, board.emulated_by
+        if out is not None:
+            where = board.name + (f", emulated by {board.emulated_by}" if board.emulated_by
+                                  else "")
+            print(f"== {name} on {where}: {lab.title}", file=out, flush=True)
+        steps = StepRecorder(result, out)
         if lab.needs_kernel and not board.real_kernel:
             raise LabSkipped(f"{name} needs a real kernel: run it on the vm or pi board")
         wiring = lab.wiring()
@@ -47,21 +72,27 @@ def run_lab(
         lab.run(board, steps)
     except LabSkipped as exc:
         result.status, result.reason = SKIPPED, str(exc)
-    except LabAborted as exc:
-        result.status, result.reason = FAILED, str(exc)
-    except PilabError as exc:
-        result.status, result.reason = FAILED, str(exc)
+    except Exception as exc:  # a PilabError, or a crash: this lab fails, the next runs
+        _fail(result, exc)
     finally:
         if board is not None:
             try:
                 board.teardown()
-            except PilabError as exc:
-                result.status, result.reason = FAILED, f"cleanup: {exc}"
+            except Exception as exc:
+                _fail(result, exc, "cleanup: ")
+    if out is not None and result.status != "passed" and result.reason:
+        print(f"  {result.status.upper()}: {result.reason.splitlines()[0]}", file=out, flush=True)
     return result
 
 
 def run_labs(
     names: list[str], board_name: str, model: str | None = None, out: TextIO | None = sys.stdout,
-    manual: bool = False,
+    manual: bool = False, each: Callable[[list[LabResult]], None] | None = None,
 ) -> list[LabResult]:
-    return [run_lab(name, board_name, model, out, manual) for name in names]
+    """Run every lab; *each* is called with the results so far after each lab."""
+    results: list[LabResult] = []
+    for name in names:
+        results.append(run_lab(name, board_name, model, out, manual))
+        if each is not None:
+            each(results)
+    return results

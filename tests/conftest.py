@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from pilab.boards.base import GUEST_ENV
+from pilab.guest import in_guest
 
-IN_GUEST = os.environ.get(GUEST_ENV) == "1"
+IN_GUEST = in_guest()
 
 # Kernel tests need the real kernel with vgpio: tests/test_vm.py boots the VM
 # and runs them there. The host-side tests make no sense inside the guest.
@@ -19,9 +18,9 @@ collect_ignore_glob = ["test_vm.py", "unit/*", "test_mock*.py"] if IN_GUEST else
 @pytest.fixture
 def mock_board() -> Iterator[object]:
     """A fresh mock board per test; torn down (pins reset) afterwards."""
-    from pilab.boards.base import MODELS
     from pilab.boards.mock import MockBoard
+    from pilab.pimodels import pi_model
 
-    board = MockBoard(MODELS["pi4"])
+    board = MockBoard(pi_model("pi4"))
     yield board
     board.teardown()

@@ -16,7 +16,7 @@ from gpiozero import DigitalInputDevice
 
 from pilab.boards.base import Board
 from pilab.errors import ModuleError
-from pilab.labs.base import Bench
+from pilab.labs.common.lab import Bench
 from pilab.wiring import load_wiring
 
 
@@ -85,12 +85,12 @@ def manual_run_with_simulated_hand(board_name: str, lab: str, monkeypatch: objec
     """Run *lab* in manual mode; a simulated hand presses each button when asked."""
     import threading
 
-    from pilab.boards import base
-    from pilab.labs.base import HumanPresses
+    from pilab import boards as board_package
+    from pilab.labs.common.lab import HumanPresses
     from pilab.runner import run_lab
 
     boards: list[Board] = []
-    real_make = base.make_board
+    real_make = board_package.make_board
 
     def capture(name: str, model: str | None = None) -> Board:
         boards.append(real_make(name, model))
@@ -141,9 +141,9 @@ def unload_while_busy(board: Board, module: str, when: str,
 
     Returns what the log shows, and whether the unload really met a busy bottom half.
     """
-    from pilab.labs.bh_thread import LINES as THREAD_LINES
-    from pilab.labs.bottomhalf import LINES as TASKLET_LINES
-    from pilab.labs.halves import BackgroundPress, Journal, read_journal
+    from pilab.labs.bh_thread.lab import LINES as THREAD_LINES
+    from pilab.labs.bottomhalf.lab import LINES as TASKLET_LINES
+    from pilab.labs.common.halves import BackgroundPress, Journal, read_journal
 
     lines = TASKLET_LINES if module == "bottomhalf" else THREAD_LINES
     second = 2 if module == "bottomhalf" else 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pilab.build import KMOD_DIR
+from pilab.kernel.build import KMOD_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "cross-build-arm64"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pilab.build import KMOD_DIR
-from pilab.vmkernel import headers_release
+from pilab.kernel.build import KMOD_DIR
+from pilab.vmhost.image import headers_release
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF = KMOD_DIR / "dkms.conf"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pilab.build import KMOD_DIR, headers_dir
-from pilab.vmkernel import headers_release
+from pilab.kernel.build import KMOD_DIR, headers_dir
+from pilab.vmhost.image import headers_release
 
 CHECKPATCH = Path(__file__).resolve().parent.parent / ".venv/share/checkpatch/scripts/checkpatch.pl"
 SOURCES = sorted(p for p in KMOD_DIR.iterdir()

@@ -6,8 +6,8 @@ import pytest
 import scenarios
 
 from pilab.boards.mock import MockBoard
-from pilab.report import FAILED, PASSED
 from pilab.runner import run_lab
+from pilab.steps import FAILED, PASSED
 
 
 @pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread"])
@@ -47,7 +47,7 @@ def test_manual_mode_sees_a_hand_press(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_manual_mode_fails_when_nobody_presses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pilab.labs.base import HumanPresses, Lab
+    from pilab.labs.common.lab import HumanPresses, Lab
 
     monkeypatch.setattr(HumanPresses, "prompt", lambda self, button, message: None)
     monkeypatch.setattr(Lab, "manual_timeout", 0.2)
@@ -86,6 +86,6 @@ def test_halves_unload_while_busy(mock_board: MockBoard, module: str, when: str)
 @pytest.mark.parametrize("lab", scenarios.HALVES)
 def test_halves_manual_mode_sees_hand_presses(lab: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A hand presses when asked, also twice while the bottom half works."""
-    monkeypatch.setattr("pilab.labs.halves.MANUAL_WORK_MS", 300)
+    monkeypatch.setattr("pilab.labs.common.halves.MANUAL_WORK_MS", 300)
     result = scenarios.manual_run_with_simulated_hand("mock", lab, monkeypatch)
     assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]

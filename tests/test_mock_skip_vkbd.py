@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pilab.report import SKIPPED
 from pilab.runner import run_lab
+from pilab.steps import SKIPPED
 
 
 def test_vkbd_is_skipped_on_mock_with_a_reason() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from pilab.vmhost import ROOT, exec_in_vm
+from pilab.vmhost.session import exec_in_vm
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.vm
 
@@ -22,7 +25,7 @@ def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str]) -> 
     with capsys.disabled():
         code = exec_in_vm(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rfE",
-             "--durations=5", str(ROOT / "tests" / "kernel")]
+             "--durations=5", str(ROOT / "tests" / "kernel")], cwd=ROOT
         )
     assert code == 0, "kernel tests failed inside the VM: see their output above"
 

@@ -1,10 +1,9 @@
-"""The one small interface every board implements, and how to pick one."""
+"""The one small interface every board implements."""
 
 from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,37 +12,9 @@ from pilab.errors import ConfigError
 if TYPE_CHECKING:
     from gpiozero import Factory
 
-    from pilab.klog import LogCursor
+    from pilab.kernel.klog import LogCursor
+    from pilab.pimodels import PiModel
     from pilab.wiring import Wiring
-
-GUEST_ENV = "PILAB_GUEST"  # set inside the VM by the vm board's launcher
-BOARDS = ("pi", "vm", "mock")
-
-
-@dataclass(frozen=True)
-class Model:
-    """A Pi model's main GPIO chip: its label, global base and revision code."""
-
-    name: str
-    label: str
-    base: int
-    revision: int
-
-
-MODELS = {
-    "vgpio": Model("vgpio", "vgpio", -1, 0xC03111),
-    "pi3": Model("pi3", "pinctrl-bcm2835", 512, 0xA02082),
-    "pi4": Model("pi4", "pinctrl-bcm2711", 512, 0xC03111),
-    "pi5": Model("pi5", "pinctrl-rp1", 571, 0xC04170),
-}
-
-
-def model_named(name: str) -> Model:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
-
 
 class ModuleLoader(ABC):
     """Loads lab modules (real .ko files, or Python models on the mock board)."""
@@ -63,8 +34,9 @@ class Board(ABC):
 
     name: str = "board"
     real_kernel: bool = True  # False on the mock board: modules are Python models
+    emulated_by: str | None = None  # "vm" when a Pi is emulated in the VM
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: PiModel) -> None:
         self.model = model
 
     @property
@@ -109,27 +81,3 @@ class Board(ABC):
                 ncpu = os.cpu_count() or 1
                 return sum(int(c) for c in counts[:ncpu])
         raise ConfigError(f"IRQ {irq} is not in /proc/interrupts")
-
-
-def detect_default_board() -> str:
-    """pi on a Pi, vm everywhere else."""
-    from pilab.detect import detect
-
-    return "pi" if detect().is_raspberry_pi else "vm"
-
-
-def make_board(name: str, model: str | None = None) -> Board:
-    """Build the board a lab runs on here (inside the VM for the vm board)."""
-    if name == "mock":
-        from pilab.boards.mock import MockBoard
-
-        return MockBoard(model_named(model or "pi4"))
-    if name == "vm":
-        from pilab.boards.vm import VmGuestBoard
-
-        return VmGuestBoard(model_named(model or "vgpio"))
-    if name == "pi":
-        from pilab.boards.pi import PiBoard
-
-        return PiBoard()
-    raise ConfigError(f"unknown board {name!r}; choose one of {', '.join(BOARDS)}")

@@ -6,18 +6,19 @@ from typing import Any
 
 from gpiozero import Factory
 
-from pilab.boards.base import Board, Model, ModuleLoader
-from pilab.build import KMOD_DIR
-from pilab.gpiochip import GpioChip
-from pilab.klog import KernelLog, LogCursor
-from pilab.modules import ModuleStack
+from pilab.boards.base import Board, ModuleLoader
+from pilab.kernel.build import module_dir
+from pilab.kernel.gpiochip import GpioChip
+from pilab.kernel.klog import KernelLog, LogCursor
+from pilab.kernel.modules import ModuleStack
+from pilab.pimodels import PiModel
 
 
 class KmodLoader(ModuleLoader):
-    """ModuleLoader over insmod/rmmod of kmods/*.ko."""
+    """ModuleLoader over finit_module/delete_module of the built .ko files."""
 
     def __init__(self) -> None:
-        self.stack = ModuleStack(KMOD_DIR)
+        self.stack = ModuleStack(module_dir())
 
     def load(self, name: str, **params: Any) -> None:
         self.stack.load(name, **params)
@@ -32,7 +33,7 @@ class KmodLoader(ModuleLoader):
 class KernelBoard(Board):
     """Shared by the vm board (inside the guest) and the pi board."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: PiModel) -> None:
         super().__init__(model)
         self._loader = KmodLoader()
         self._factory: Factory | None = None

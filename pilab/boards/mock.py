@@ -7,10 +7,12 @@ from typing import Any
 from gpiozero import Factory
 from gpiozero.pins.mock import MockConnectedPin, MockFactory
 
-from pilab.boards.base import Board, Model, ModuleLoader
+from pilab.boards.base import Board, ModuleLoader
 from pilab.errors import ModuleError
-from pilab.klog import LogCursor
-from pilab.models import MODELS, KernelModel, ModelKernel
+from pilab.kernel.klog import LogCursor
+from pilab.labs import model_class
+from pilab.labs.common.model import KernelModel, ModelKernel
+from pilab.pimodels import PiModel
 from pilab.wiring import Wiring
 
 
@@ -24,10 +26,9 @@ class ModelLoader(ModuleLoader):
     def load(self, name: str, **params: Any) -> None:
         if name in self.loaded:
             raise ModuleError(f"loading {name} failed (EEXIST): already loaded")
-        try:
-            model = MODELS[name]
-        except KeyError:
-            raise ModuleError(f"the mock board has no model of {name}") from None
+        model = model_class(name)
+        if model is None:
+            raise ModuleError(f"the mock board has no model of {name}")
         self.loaded[name] = model(self.kernel, **params)
 
     def unload(self, name: str) -> None:
@@ -44,7 +45,7 @@ class MockBoard(Board):
     name = "mock"
     real_kernel = False
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: PiModel) -> None:
         super().__init__(model)
         self._factory = MockFactory(revision=f"{model.revision:x}")
         self.kernel = ModelKernel(self._factory)

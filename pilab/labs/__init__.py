@@ -1,29 +1,43 @@
-"""The labs, by name, in teaching order."""
+"""The labs, by name, in teaching order.
+
+Each lab is a folder, ``pilab/labs/<lab>/``: its steps (``lab.py``), its
+mock-board model (``model.py``) where it has one, its kernel-log lines
+(``loglines.py``) and its wiring (``wiring.toml``). The package's ``LAB``
+and ``MODEL`` name them.
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from pilab.errors import ConfigError
-from pilab.labs.base import Lab
 
-# name -> "module:Class"; imported when first asked for
-LABS: dict[str, str] = {
-    "intrpt": "pilab.labs.intrpt:IntrptLab",
-    "bottomhalf": "pilab.labs.bottomhalf:BottomhalfLab",
-    "bh_thread": "pilab.labs.bh_thread:BhThreadLab",
-    "vkbd": "pilab.labs.vkbd:VkbdLab",
-    "kbleds": "pilab.labs.kbleds:KbledsLab",
-}
+if TYPE_CHECKING:
+    from pilab.labs.common.lab import Lab
+    from pilab.labs.common.model import KernelModel
+
+LABS = ("intrpt", "bottomhalf", "bh_thread", "vkbd", "kbleds")
+
+
+def _package(name: str) -> ModuleType:
+    if name not in LABS:
+        raise ConfigError(f"no lab {name!r}; labs: {', '.join(LABS)}")
+    return import_module(f"pilab.labs.{name}")
 
 
 def lab_class(name: str) -> type[Lab]:
-    try:
-        module, _, cls = LABS[name].partition(":")
-    except KeyError:
-        raise ConfigError(f"no lab {name!r}; labs: {', '.join(LABS)}") from None
-    lab: type[Lab] = getattr(import_module(module), cls)
+    lab: type[Lab] = _package(name).LAB
     return lab
+
+
+def model_class(name: str) -> type[KernelModel] | None:
+    """The mock board's model of module *name*, or None if it has none."""
+    if name not in LABS:
+        return None
+    model: type[KernelModel] | None = getattr(_package(name), "MODEL", None)
+    return model
 
 
 def lab_named(name: str) -> Lab:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from pilab.boards.base import MODELS
 from pilab.boards.vm import VmGuestBoard
-from pilab.klog import KernelLog
+from pilab.kernel.klog import KernelLog
+from pilab.pimodels import VGPIO
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,6 @@ def kernel_stays_healthy() -> Iterator[KernelLog]:
 @pytest.fixture
 def vm_board() -> Iterator[VmGuestBoard]:
     """The vm board as labs see it; everything it loaded is unloaded after."""
-    board = VmGuestBoard(MODELS["vgpio"])
+    board = VmGuestBoard(VGPIO)
     yield board
     board.teardown()

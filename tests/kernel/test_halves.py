@@ -13,15 +13,15 @@ import pytest
 import scenarios
 
 from pilab.boards.vm import VmGuestBoard
-from pilab.build import KMOD_DIR
-from pilab.klog import KernelLog, Record
-from pilab.labs.base import Bench
-from pilab.labs.bh_thread import LINES as THREAD_LINES
-from pilab.labs.bottomhalf import LINES as TASKLET_LINES
-from pilab.labs.halves import CLOCK_SLACK_US, LAB_WORK_MS, read_journal
-from pilab.modules import ParamValue, insmod, loaded, rmmod
-from pilab.report import PASSED
+from pilab.kernel.build import module_dir
+from pilab.kernel.klog import KernelLog, Record
+from pilab.kernel.modules import ParamValue, insmod, loaded, rmmod
+from pilab.labs.bh_thread.lab import LINES as THREAD_LINES
+from pilab.labs.bottomhalf.lab import LINES as TASKLET_LINES
+from pilab.labs.common.halves import CLOCK_SLACK_US, LAB_WORK_MS, read_journal
+from pilab.labs.common.lab import Bench
 from pilab.runner import run_lab
+from pilab.steps import PASSED
 from pilab.wiring import load_wiring
 
 LINES = {"bottomhalf": TASKLET_LINES, "bh_thread": THREAD_LINES}
@@ -72,7 +72,7 @@ def test_unload_while_busy(vm_board: VmGuestBoard, module: str, when: str) -> No
     assert f"{module}#" not in Path("/proc/interrupts").read_text()
 
 
-# ---- load/unload cycles, through pilab.modules (finit_module/delete_module)
+# ---- load/unload cycles, through pilab.kernel.modules (finit_module/delete_module)
 
 
 @pytest.mark.parametrize("module", scenarios.HALVES)
@@ -84,7 +84,7 @@ def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
     vm_board.setup(wiring)  # vgpio once, for all cycles
     pins: dict[str, ParamValue] = {"led": vm_board.gpio(wiring.led or 0),
                                    "buttons": [vm_board.gpio(b) for b in wiring.buttons]}
-    path = KMOD_DIR / f"{module}.ko"
+    path = module_dir() / f"{module}.ko"
     pressed = 0
     start = time.monotonic()
     with ExitStack() as stack:

@@ -6,9 +6,9 @@ import pytest
 import scenarios
 
 from pilab.boards.vm import VmGuestBoard
-from pilab.klog import KernelLog
-from pilab.report import PASSED
+from pilab.kernel.klog import KernelLog
 from pilab.runner import run_lab
+from pilab.steps import PASSED
 
 
 def test_lab_passes() -> None:
@@ -46,3 +46,17 @@ def test_manual_mode_sees_a_hand_press(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 'finger' on the button line (debugfs) is seen through the kernel log."""
     result = scenarios.manual_run_with_simulated_hand("vm", "intrpt", monkeypatch)
     assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+
+
+def test_the_pytest_plugin_example_passes_on_the_real_kernel() -> None:
+    """docs/examples/: a course's tests through the plugin, on the vm board."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "test_course_intrpt.py"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           str(example), "--pilab-board", "vm"],
+                          capture_output=True, text=True, check=False, cwd=example.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout

@@ -14,15 +14,15 @@ from pathlib import Path
 import evdev
 import pytest
 
-from pilab import leds, vt
 from pilab.boards.kernel import KmodLoader
 from pilab.boards.vm import VmGuestBoard, ensure_evdev
 from pilab.errors import ModuleError
-from pilab.klog import KernelLog
-from pilab.labs.kbleds import LOADED, STOPPED
-from pilab.modules import insmod, rmmod
-from pilab.report import PASSED, SKIPPED, wait_for
+from pilab.kernel.klog import KernelLog
+from pilab.kernel.modules import insmod, rmmod
+from pilab.labs.kbleds import leds, vt
+from pilab.labs.kbleds.lab import LOADED, STOPPED
 from pilab.runner import run_lab
+from pilab.steps import PASSED, SKIPPED, wait_for
 
 PREFIX = "kbleds: "
 

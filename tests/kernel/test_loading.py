@@ -1,4 +1,4 @@
-"""pilab.modules against the real kernel: exact errnos, in plain words."""
+"""pilab.kernel.modules against the real kernel: exact errnos, in plain words."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pilab.build import KMOD_DIR
 from pilab.errors import ModuleError
-from pilab.modules import ModuleStack, insmod, loaded, rmmod
+from pilab.kernel.build import module_dir
+from pilab.kernel.modules import ModuleStack, insmod, loaded, rmmod
 
 
 def test_a_file_that_is_no_module_is_refused_in_words(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_a_file_that_is_no_module_is_refused_in_words(tmp_path: Path) -> None:
 
 def test_unparsable_parameter_is_einval() -> None:
     with pytest.raises(ModuleError, match="parameter was refused") as info:
-        insmod(KMOD_DIR / "vgpio.ko", {"ngpio": "many"})
+        insmod(module_dir() / "vgpio.ko", {"ngpio": "many"})
     assert info.value.errno == errno.EINVAL
     assert not loaded("vgpio")
 
@@ -31,12 +31,12 @@ def test_missing_dependency_is_enoent_in_words() -> None:
     """vkbd without vinput: its symbols are unknown."""
     assert not loaded("vinput")
     with pytest.raises(ModuleError, match="load its dependency first") as info:
-        insmod(KMOD_DIR / "vkbd.ko")
+        insmod(module_dir() / "vkbd.ko")
     assert info.value.errno == errno.ENOENT
 
 
 def test_stack_unloads_in_reverse_even_when_a_load_fails() -> None:
-    stack = ModuleStack(KMOD_DIR)
+    stack = ModuleStack(module_dir())
     stack.load("vinput")
     stack.load("vkbd")
     with pytest.raises(ModuleError):
@@ -46,8 +46,8 @@ def test_stack_unloads_in_reverse_even_when_a_load_fails() -> None:
 
 
 def test_rmmod_in_use_module_names_the_errno() -> None:
-    insmod(KMOD_DIR / "vinput.ko")
-    insmod(KMOD_DIR / "vkbd.ko")
+    insmod(module_dir() / "vinput.ko")
+    insmod(module_dir() / "vkbd.ko")
     try:
         with pytest.raises(ModuleError, match=r"EAGAIN|EBUSY"):
             rmmod("vinput", attempts=2)

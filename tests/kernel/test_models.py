@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pilab.boards.base import MODELS
 from pilab.boards.vm import VmGuestBoard
-from pilab.gpiochip import find_chip
-from pilab.report import PASSED
+from pilab.kernel.gpiochip import find_chip
+from pilab.pimodels import PI_MODELS
 from pilab.runner import run_lab
+from pilab.steps import PASSED
 from pilab.wiring import load_wiring
 
 
@@ -16,18 +16,19 @@ from pilab.wiring import load_wiring
 def test_intrpt_passes_with_pi_numbering(model: str) -> None:
     result = run_lab("intrpt", "vm", model, out=None)
     assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+    assert (result.board, result.emulated_by) == ("pi", "vm")  # the pi board's own code ran
     params = next(s for s in result.steps if s.name == "load the module").details["params"]
-    base = MODELS[model].base
+    base = PI_MODELS[model].base
     assert params == {"led": base + 4, "buttons": [base + 17, base + 18]}
 
 
 @pytest.mark.parametrize("model", ["pi3", "pi4", "pi5"])
 def test_chip_is_found_by_the_pi_label(model: str) -> None:
-    board = VmGuestBoard(MODELS[model])
+    board = VmGuestBoard(PI_MODELS[model])
     try:
         board.setup(load_wiring("intrpt"))
         chip = find_chip()
-        assert (chip.label, chip.base) == (MODELS[model].label, MODELS[model].base)
-        assert board.gpio(17) == MODELS[model].base + 17
+        assert (chip.label, chip.base) == (PI_MODELS[model].label, PI_MODELS[model].base)
+        assert board.gpio(17) == PI_MODELS[model].base + 17
     finally:
         board.teardown()

@@ -25,16 +25,13 @@ from pathlib import Path
 import pytest
 from evdev import InputEvent, ecodes
 
-from pilab.boards.base import MODELS
 from pilab.boards.vm import VmGuestBoard
-from pilab.build import KMOD_DIR
 from pilab.errors import ModuleError
-from pilab.keymap import key_actions
-from pilab.klog import KernelLog
-from pilab.modules import insmod, loaded, rmmod
-from pilab.report import PASSED
-from pilab.runner import run_lab
-from pilab.vinput import (
+from pilab.kernel.build import module_dir
+from pilab.kernel.klog import KernelLog
+from pilab.kernel.modules import insmod, loaded, rmmod
+from pilab.labs.vkbd.keymap import key_actions
+from pilab.labs.vkbd.vinput import (
     CLASS_DIR,
     EXPORT,
     KEY_CODES,
@@ -58,6 +55,9 @@ from pilab.vinput import (
     unexport,
     without_repeats,
 )
+from pilab.pimodels import VGPIO
+from pilab.runner import run_lab
+from pilab.steps import PASSED
 from pilab.wiring import load_wiring
 
 A, S, D = ecodes.KEY_A, ecodes.KEY_S, ecodes.KEY_D
@@ -95,7 +95,7 @@ def modules(vm_board: VmGuestBoard) -> VmGuestBoard:
 @pytest.fixture(scope="class")
 def shared_modules() -> Iterator[VmGuestBoard]:
     """vinput and vkbd loaded once for a class of tests (a load takes seconds in TCG)."""
-    board = VmGuestBoard(MODELS["vgpio"])
+    board = VmGuestBoard(VGPIO)
     try:
         yield load_modules(board)
     finally:
@@ -604,7 +604,7 @@ def test_races_between_export_unexport_open_and_rmmod(modules: VmGuestBoard) -> 
             os.close(fd)
 
     def unloader() -> None:
-        image = KMOD_DIR / "vkbd.ko"
+        image = module_dir() / "vkbd.ko"
         while not stop.is_set():
             err = delete_module("vinput")
             if err is None:
@@ -633,7 +633,7 @@ def test_races_between_export_unexport_open_and_rmmod(modules: VmGuestBoard) -> 
     assert tally["delete_module vkbd ok"] >= 3, "too few unloads to race with"
     assert tally["export ok"] > 0 and tally["open ok"] > 0 and tally["write ok"] > 0
     if not loaded("vkbd"):
-        assert init_module(KMOD_DIR / "vkbd.ko") is None
+        assert init_module(module_dir() / "vkbd.ko") is None
     modules.modules.unload("vkbd")
     modules.modules.unload("vinput")
     assert not loaded("vkbd") and not loaded("vinput")

@@ -9,18 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from pilab.detect import (
+from pilab.errors import ConfigError, GpioError, PilabError
+from pilab.kernel.detect import (
+    PITREES_DIR,
     BoardInfo,
     detect,
-    expected_base,
     gpio_chips,
     lockdown_mode,
     pin_factory_name,
     secure_boot,
 )
-from pilab.errors import ConfigError, GpioError, PilabError
+from pilab.pimodels import expected_base, pi_model
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "dt"
+DATA = Path(__file__).resolve().parent.parent / "data" / "dt"  # the x86 PC
+PI_TREES = PITREES_DIR  # the Pis: package data, also used to emulate them in the VM
 
 
 def _link_sysfs(root: Path) -> None:
@@ -36,11 +38,11 @@ def _link_sysfs(root: Path) -> None:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Callable[[str], Path]:
-    """Copy tests/data/dt/<name> to a temp dir and add the sysfs symlinks."""
+    """Copy a captured tree (pilab/kernel/pitrees/<pi>, tests/data/dt/x86); add sysfs links."""
 
     def make(name: str) -> Path:
         root = tmp_path / name
-        shutil.copytree(DATA / name, root, symlinks=True)
+        shutil.copytree((PI_TREES if name.startswith("pi") else DATA) / name, root, symlinks=True)
         _link_sysfs(root)
         return root
 
@@ -154,7 +156,7 @@ def test_gpio_chips_off_a_pi_says_use_the_vm(tree: Callable[[str], Path]) -> Non
     ],
 )
 def test_expected_base(pi: str, release: str, base: int | None) -> None:
-    assert expected_base(pi, release) == base
+    assert expected_base(pi_model(pi), release) == base
 
 
 def test_lockdown_modes(tree: Callable[[str], Path], tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pilab.errors import ConfigError
-from pilab.header import (
+from pilab.wiring import Jumper, Wiring, load_wiring
+from pilab.wiring.header import (
     annotation,
     ascii_header,
     header_pins,
@@ -16,7 +17,6 @@ from pilab.header import (
     physical_pin,
     svg_header,
 )
-from pilab.wiring import Jumper, Wiring, load_wiring
 
 SVG = "{http://www.w3.org/2000/svg}"
 LAB = Wiring(

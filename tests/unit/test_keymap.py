@@ -7,8 +7,8 @@ import string
 import pytest
 from evdev import ecodes
 
-from pilab import keymap
-from pilab.keymap import UnsupportedCharacter
+from pilab.labs.vkbd import keymap
+from pilab.labs.vkbd.keymap import UnsupportedCharacter
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 SHIFTED = string.ascii_uppercase + '!@#$%^&*()_+{}|:"<>?~'

@@ -1,7 +1,7 @@
 import pytest
 
 from pilab.errors import KernelUnhealthy
-from pilab.klog import ModelLog, parse_record, problems
+from pilab.kernel.klog import ModelLog, parse_record, problems
 
 
 def test_parse_record() -> None:

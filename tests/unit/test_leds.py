@@ -8,7 +8,7 @@ import random
 import pytest
 from evdev import ecodes
 
-from pilab.leds import (
+from pilab.labs.kbleds.leds import (
     ALL,
     CAPS,
     NUM,

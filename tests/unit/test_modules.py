@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pilab.errors import ModuleError
-from pilab.modules import LOAD_ERRORS, describe_load_error, format_params, insmod
+from pilab.kernel.modules import LOAD_ERRORS, describe_load_error, format_params, insmod
 
 
 def test_format_params() -> None:

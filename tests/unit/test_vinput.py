@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from evdev import InputEvent, ecodes
 
-from pilab.vinput import (
+from pilab.labs.vkbd.vinput import (
     SYN,
     command,
     decode_text,

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from pilab.errors import ConfigError
-from pilab.wiring import WIRING_DIR, load_wiring, parse_wiring
+from pilab.labs import LABS
+from pilab.wiring import load_wiring, parse_wiring, wiring_file
 
 GOOD = """
 lab = "x"
@@ -53,10 +54,12 @@ def test_missing_button_jumper_is_refused() -> None:
         parse_wiring(text, "x")
 
 
-@pytest.mark.parametrize("path", sorted(WIRING_DIR.glob("*.toml")), ids=lambda p: p.stem)
-def test_shipped_wiring_files_parse(path: Path) -> None:
-    wiring = load_wiring(path.stem)
-    assert wiring.lab == path.stem
+@pytest.mark.parametrize("lab", LABS)
+def test_every_lab_folder_holds_its_wiring(lab: str) -> None:
+    wiring = load_wiring(lab)
+    assert wiring.lab == lab
+    repo_copy = Path(__file__).resolve().parents[2] / "wiring" / f"{lab}.toml"
+    assert wiring_file(lab).read_text() == repo_copy.read_text()
 
 
 def test_unknown_lab() -> None:

@@ -1,0 +1,6 @@
+"""Lab bh_thread (guide 15.4): the top half wakes the IRQ's thread, which works."""
+
+from pilab.labs.bh_thread.lab import BhThreadLab as LAB
+from pilab.labs.bh_thread.model import BhThreadModel as MODEL
+
+__all__ = ["LAB", "MODEL"]

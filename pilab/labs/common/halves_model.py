@@ -1,0 +1,106 @@
+"""What the bottomhalf and bh_thread models share: parameters, pins, deferred work."""
+
+from __future__ import annotations
+
+import errno
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from pilab.labs.common.loglines import loaded_line
+from pilab.labs.common.model import KernelModel, ModelKernel
+
+WORK_MS_MAX = 10000  # as the modules' WORK_MS_MAX
+
+
+class Deferred:
+    """Work that runs later in its own thread, as a tasklet or an IRQ thread does.
+
+    The kernel keeps one 'scheduled' bit (TASKLET_STATE_SCHED for a tasklet,
+    IRQTF_RUNTHREAD for an IRQ thread), not a count: asked again before it
+    runs, the work still runs once; asked while it runs, it runs once more
+    afterwards, however often it was asked.
+    """
+
+    def __init__(self, name: str, work: Callable[[], None]) -> None:
+        self.name = name  # the thread's name: the model prints it as current->comm
+        self._work = work
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._runner: threading.Thread | None = None
+
+    def request(self) -> None:
+        """tasklet_schedule() / wake the IRQ thread."""
+        with self._lock:
+            if self._scheduled:
+                return
+            self._scheduled = True
+            if self._runner is None:
+                self._runner = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._runner.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._scheduled:
+                    self._runner = None
+                    return
+                self._scheduled = False
+            self._work()
+
+    def drain(self) -> None:
+        """Wait until nothing is scheduled or running (tasklet_kill, free_irq)."""
+        with self._lock:
+            runner = self._runner
+        if runner is not None and runner is not threading.current_thread():
+            runner.join()
+
+
+class HalvesModel(KernelModel):
+    """A module whose button interrupts have a top and a bottom half."""
+
+    def __init__(self, kernel: ModelKernel, led: int = 4, buttons: Any = (17, 18),
+                 work_ms: int = 500, **extra: Any) -> None:
+        super().__init__(kernel)
+        buttons = list(buttons)
+        if len(buttons) != 2:
+            raise self.fail(errno.EINVAL, f"buttons: {len(buttons)} given, exactly 2 needed")
+        if len({led, *buttons}) != 3:
+            raise self.fail(errno.EINVAL, f"led {led} and buttons {buttons} must differ")
+        if not 0 <= int(work_ms) <= WORK_MS_MAX:
+            raise self.fail(errno.EINVAL, f"work_ms {work_ms}: not in 0..{WORK_MS_MAX}")
+        self.work_ms = int(work_ms)
+        self.led = self.request(led, f"{self.name}#led")
+        self.led.function = "output"
+        self.led.state = 0
+        self.irqs: list[int] = []
+        for index, line in enumerate(buttons, 1):
+            pin = self.request(line, f"{self.name}#button{index}")
+            self.irqs.append(self.watch(pin, line, partial(self.top_half, index)))
+        self.printk(loaded_line(self.name).body(
+            led=led, button1=buttons[0], button2=buttons[1], irq1=self.irqs[0],
+            irq2=self.irqs[1]))
+
+    def top_half(self, button: int) -> None:
+        """The hard IRQ handler of *button* (1 or 2)."""
+        raise NotImplementedError
+
+    def deferred(self) -> list[Deferred]:
+        """The bottom halves to wait for at unload."""
+        raise NotImplementedError
+
+    def set_led(self, button: int) -> str:
+        """Button 1 turns the LED on, button 2 off; the word the log uses."""
+        on = button == 1
+        self.led.state = int(on)
+        return "on" if on else "off"
+
+    def unload(self) -> None:
+        """free_irq() first, so nothing schedules again; then wait; LED off."""
+        for pin in self._watched:
+            pin.when_changed = None
+        for work in self.deferred():
+            work.drain()
+        self.led.state = 0
+        super().unload()

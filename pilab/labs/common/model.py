@@ -1,0 +1,96 @@
+"""What every module model shares: pins, IRQ numbers, log, load and unload."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from typing import Any
+
+from gpiozero import Factory
+from gpiozero.pins import Pin
+
+from pilab.errors import ModuleError
+from pilab.kernel.klog import ModelLog
+from pilab.kernel.modules import describe_load_error
+from pilab.labs.common.loglines import unloaded_line
+
+IRQ_BASE = 200  # model IRQ numbers are IRQ_BASE + line
+
+
+class ModelKernel:
+    """The mock board's 'kernel': which models are loaded, which lines are held."""
+
+    def __init__(self, factory: Factory, ngpio: int = 54) -> None:
+        self.factory = factory
+        self.ngpio = ngpio
+        self.log = ModelLog()
+        self.held: set[int] = set()
+        self.irq_counts: dict[int, int] = {}
+
+
+class KernelModel:
+    """Base of module models: claims lines as gpio_request() would."""
+
+    name = "model"
+
+    def __init__(self, kernel: ModelKernel, **params: Any) -> None:
+        self.kernel = kernel
+        self._held: list[int] = []
+        self._watched: list[Pin] = []
+        self._handlers: list[Callable[[float, int], None]] = []  # pins hold weak refs
+
+    def printk(self, text: str) -> None:
+        self.kernel.log.printk(f"{self.name}: {text}")
+
+    def fail(self, code: int, text: str) -> ModuleError:
+        """Log like pr_err and build the error insmod would report."""
+        self.printk(text)
+        self.release()
+        return describe_load_error(self.name, code)
+
+    def request(self, line: int, label: str) -> Pin:
+        """gpio_request(): refuse invalid or busy lines."""
+        if not 0 <= line < self.kernel.ngpio:
+            raise self.fail(errno.ENODEV, f"{label}: no GPIO {line}")
+        if line in self.kernel.held or self._claimed_by_userspace(line):
+            raise self.fail(errno.EBUSY, f"{label}: GPIO {line} is busy")
+        self.kernel.held.add(line)
+        self._held.append(line)
+        return self.kernel.factory.pin(line)
+
+    def _claimed_by_userspace(self, line: int) -> bool:
+        """Does a gpiozero device hold the line, as lgpio would hold a chardev line?"""
+        reservations = getattr(self.kernel.factory, "_reservations", {})
+        return any(
+            info.name == f"GPIO{line}" and any(ref() is not None for ref in refs)
+            for info, refs in reservations.items()
+        )
+
+    def watch(self, pin: Pin, line: int, handler: Callable[[], None]) -> int:
+        """request_irq() on a rising edge; returns the IRQ number."""
+        irq = IRQ_BASE + line
+        self.kernel.irq_counts.setdefault(irq, 0)
+
+        def on_edge(ticks: float, state: int) -> None:
+            self.kernel.irq_counts[irq] += 1
+            handler()
+
+        pin.function = "input"
+        pin.edges = "rising"
+        pin.when_changed = on_edge
+        self._watched.append(pin)
+        self._handlers.append(on_edge)
+        return irq
+
+    def release(self) -> None:
+        """free_irq() and gpio_free() everything taken, in reverse."""
+        for pin in reversed(self._watched):
+            pin.when_changed = None
+        self._watched.clear()
+        for line in reversed(self._held):
+            self.kernel.held.discard(line)
+        self._held.clear()
+
+    def unload(self) -> None:
+        self.release()
+        self.printk(unloaded_line(self.name).body())

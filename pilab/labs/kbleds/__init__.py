@@ -1,0 +1,5 @@
+"""Lab kbleds (guide 10.4): blink the keyboard LEDs (no model)."""
+
+from pilab.labs.kbleds.lab import KbledsLab as LAB
+
+__all__ = ["LAB"]

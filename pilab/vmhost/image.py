@@ -1,0 +1,85 @@
+"""The vm board's kernel: the distribution's own image, matching its headers.
+
+The image comes from ``apt-get download`` of the linux-image package whose
+release matches the installed linux-headers, unpacked into a cache. Nothing
+is compiled and no kernel version is written down anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pilab.errors import MissingDependency, VmError
+from pilab.paths import cache_dir
+from pilab.progress import progress
+
+
+def kernels_dir() -> Path:
+    return cache_dir() / "kernels"
+
+
+def _dpkg_arch() -> str:
+    try:
+        out = subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise MissingDependency("dpkg not found: the vm board needs a Debian host") from None
+    return out
+
+
+def headers_release() -> str:
+    """The release of the headers the distribution's meta package pulls in."""
+    meta = f"linux-headers-{_dpkg_arch()}"
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}|${Depends}", meta],
+                          capture_output=True, text=True, check=False)
+    status, _, depends = proc.stdout.partition("|")
+    if proc.returncode != 0 or "installed" not in status.split():
+        raise MissingDependency(
+            f"{meta} is not installed: the vm board builds against it",
+            hint=f"apt-get install {meta}",
+        )
+    match = re.search(r"linux-headers-(\S+)", depends)
+    if not match:
+        raise MissingDependency(f"cannot tell which kernel {meta} depends on: {depends!r}")
+    release = match.group(1)
+    if not Path("/lib/modules", release, "build", "Makefile").exists():
+        raise MissingDependency(f"headers for {release} are missing",
+                                hint=f"apt-get install --reinstall linux-headers-{release}")
+    return release
+
+
+def image_path(release: str) -> Path:
+    return kernels_dir() / release / "boot" / f"vmlinuz-{release}"
+
+
+def ensure_image(release: str) -> Path:
+    """Download and unpack linux-image-<release> once; return its vmlinuz."""
+    vmlinuz = image_path(release)
+    if vmlinuz.exists():
+        return vmlinuz
+    root = vmlinuz.parent.parent
+    package = f"linux-image-{release}"
+    with tempfile.TemporaryDirectory(prefix="pilab-deb-") as tmp:
+        os.chmod(tmp, 0o755)  # apt's _apt user writes the download here
+        with progress(f"downloading {package} (once, then cached in {root})"):
+            proc = subprocess.run(["apt-get", "download", package], cwd=tmp,
+                                  capture_output=True, text=True, check=False)
+            debs = list(Path(tmp).glob("*.deb"))
+            if proc.returncode != 0 or not debs:
+                raise VmError(f"apt-get download {package} failed: {proc.stderr.strip()}",
+                              hint="run 'apt-get update' and check that the package exists")
+        with progress(f"unpacking {debs[0].name}"):
+            staging = root.with_name(root.name + ".partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(staging)], check=True)
+            shutil.rmtree(root, ignore_errors=True)
+            staging.rename(root)
+    if not vmlinuz.exists():
+        raise VmError(f"{package} holds no {vmlinuz.name}")
+    return vmlinuz

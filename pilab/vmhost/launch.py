@@ -1,0 +1,118 @@
+"""Boot the distribution kernel in QEMU with virtme-ng and run a command in it.
+
+virtme-ng boots the host's own userspace over a shared filesystem, so the
+guest runs this very checkout and virtualenv; only --rwdir folders are
+writable back to the host.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from pilab.errors import MissingDependency, VmError
+from pilab.guest import EMULATE_ENV, GUEST_ENV
+from pilab.paths import CACHE_ENV, cache_dir
+from pilab.progress import progress, say
+
+KVM_ENV = "PILAB_VM_KVM"  # 1 forces KVM, 0 forces TCG; unset: use KVM if it works
+
+
+def kvm_usable() -> bool:
+    """KVM only where /dev/kvm opens and the CPU shows vmx/svm.
+
+    A nested host can expose /dev/kvm without virtualisation extensions; QEMU
+    then hangs in KVM instead of falling back to TCG.
+    """
+    forced = os.environ.get(KVM_ENV)
+    if forced in ("0", "1"):
+        return forced == "1"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " vmx" in flags or " svm" in flags
+
+
+def _vng() -> str:
+    here = Path(sys.executable).parent / "vng"
+    found = str(here) if here.exists() else shutil.which("vng")
+    if not found:
+        raise MissingDependency("virtme-ng (vng) is not installed",
+                                hint="pip install 'pilab[vm]' (the README's setup does it)")
+    if not shutil.which("qemu-system-x86_64") and not shutil.which("qemu-system-aarch64"):
+        raise MissingDependency("QEMU is not installed", hint="apt-get install qemu-system-x86")
+    return found
+
+
+def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2) -> list[str]:
+    """The vng command line that boots *vmlinuz* and runs *command*."""
+    cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus)]
+    if not kvm_usable():
+        cmd.append("--disable-kvm")
+    for rwdir in rwdirs:
+        cmd += ["--rwdir", str(rwdir)]
+    cmd += ["--exec", command]
+    return cmd
+
+
+def _relay(proc: subprocess.Popen[bytes], out: BinaryIO) -> None:
+    """Copy the VM's output to *out* as it comes."""
+    assert proc.stdout is not None
+    for line in iter(proc.stdout.readline, b""):
+        out.write(line)
+        out.flush()
+
+
+def run_in_vm(
+    vmlinuz: Path,
+    argv: list[str],
+    rwdirs: list[Path],
+    cwd: Path,
+    timeout: float = 1800,
+    out: BinaryIO | None = None,
+    model: str | None = None,
+) -> int:
+    """Boot, run *argv* inside as root with the guest marker set, return its exit code.
+
+    The guest's output streams to *out* (default: our stdout). On Ctrl-C or a timeout the whole
+    process group (vng and QEMU) is killed: the VM takes its modules with it.
+    """
+    # The checkout is read-only in the guest: no bytecode caches there.
+    guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
+    if model:
+        guest_env[EMULATE_ENV] = model
+    command = shlex.join(["env", *(f"{k}={v}" for k, v in guest_env.items()), *argv])
+    cmd = vng_command(vmlinuz, command, rwdirs)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
+    with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):
+        # Through a pipe: QEMU reopens a file given as its stdout and truncates it.
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        relay = threading.Thread(target=_relay, args=(proc, out or sys.stdout.buffer),
+                                 daemon=True)
+        relay.start()
+        try:
+            code = proc.wait(timeout=timeout)
+            relay.join()
+            return code
+        except subprocess.TimeoutExpired:
+            say(f"the VM ran past {timeout:.0f}s; stopping it")
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise VmError(f"the VM did not finish within {timeout:.0f}s") from None
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
