@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from gpiozero import Factory
 
 from pilab.boards.base import Board, ModuleLoader
+from pilab.errors import ModuleError
 from pilab.kernel.build import module_dir
 from pilab.kernel.gpiochip import GpioChip
+from pilab.kernel.holders import describe_holders
 from pilab.kernel.klog import KernelLog, LogCursor
 from pilab.kernel.modules import ModuleStack
 from pilab.pimodels import PiModel
 
 
-class KmodLoader(ModuleLoader):
-    """ModuleLoader over finit_module/delete_module of the built .ko files."""
+def _gpio_numbers(params: dict[str, Any]) -> list[int]:
+    """Every integer in a module's parameters: the GPIO numbers it may have asked for."""
+    numbers: list[int] = []
+    for value in params.values():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        numbers += [v for v in values if isinstance(v, int)]
+    return numbers
 
-    def __init__(self) -> None:
+
+class KmodLoader(ModuleLoader):
+    """ModuleLoader over finit_module/delete_module of the built .ko files.
+
+    When a load fails with EBUSY and the board's chip is known, the error
+    names who holds the lines the module asked for.
+    """
+
+    def __init__(self, board: KernelBoard | None = None) -> None:
         self.stack = ModuleStack(module_dir())
+        self._board = board
 
     def load(self, name: str, **params: Any) -> None:
-        self.stack.load(name, **params)
+        try:
+            self.stack.load(name, **params)
+        except ModuleError as exc:
+            chip = self._board.chip if self._board is not None else None
+            if exc.errno != errno.EBUSY or chip is None:
+                raise
+            holders = describe_holders(chip, _gpio_numbers(params))
+            if not holders:
+                raise
+            raise ModuleError(f"{exc.args[0]}: {holders}", errno=exc.errno,
+                              hint="stop that program (or unload that module) and try again"
+                              ) from None
 
     def unload(self, name: str) -> None:
         self.stack.unload(name)
@@ -35,7 +63,7 @@ class KernelBoard(Board):
 
     def __init__(self, model: PiModel) -> None:
         super().__init__(model)
-        self._loader = KmodLoader()
+        self._loader = KmodLoader(self)
         self._factory: Factory | None = None
         self.chip: GpioChip | None = None
 

@@ -32,3 +32,23 @@ def test_chip_is_found_by_the_pi_label(model: str) -> None:
         assert board.gpio(17) == PI_MODELS[model].base + 17
     finally:
         board.teardown()
+
+
+def test_doctor_in_the_vm_reports_the_emulated_pi5() -> None:
+    """What 'pilab vm --model pi5 -- pilab doctor --json' runs in the guest."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PILAB_EMULATE="pi5")
+    pilab = [sys.executable, "-m", "pilab"]
+    proc = subprocess.run([*pilab, "_emulate", "pi5", "--", *pilab, "doctor", "--json"],
+                          env=env, capture_output=True, text=True, check=False)
+    report = json.loads(proc.stdout)
+    assert report["pi"] == "pi5" and "Raspberry Pi 5" in report["board"], report
+    assert report["emulated_by"] == "vm"
+    assert report["chip"]["label"] == "pinctrl-rp1" and report["chip"]["base"] == 571
+    header = next(c for c in report["checks"] if c["name"] == "GPIO header chip")
+    assert header["ok"] and "base 571" in header["detail"], header
+    assert not os.path.exists("/sys/module/vgpio"), "_emulate left vgpio loaded"
