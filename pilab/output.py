@@ -51,41 +51,35 @@ def render_table(results: list[LabResult]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _case(suite: ET.Element, lab: str, name: str, status: str, reason: str, text: str,
+          seconds: float = 0.0) -> None:
+    """One testcase: failed with *reason* as its message, skipped, or passed."""
+    case = ET.SubElement(suite, "testcase", classname=f"pilab.{lab}", name=name,
+                         time=f"{seconds:.3f}")
+    if status == FAILED:
+        ET.SubElement(case, "failure", message=reason, type="failure").text = text or reason
+    elif status == SKIPPED:
+        ET.SubElement(case, "skipped", message=reason)
+
+
 def junit_xml(results: list[LabResult]) -> str:
     """JUnit XML: a lab is a testsuite, a step a testcase, a failure's reason its message."""
     suites = ET.Element("testsuites", name="pilab")
     for res in results:
         suite = ET.SubElement(suites, "testsuite", name=res.name, hostname=res.board)
-        tests = len(res.steps)
-        failures = skipped = 0
-        total = 0.0
         for step in res.steps:
-            case = ET.SubElement(suite, "testcase", classname=f"pilab.{res.name}",
-                                 name=step.name, time=f"{step.seconds:.3f}")
-            total += step.seconds
-            if step.status == FAILED:
-                failures += 1
-                failure = ET.SubElement(case, "failure", message=step.reason, type="StepFailed")
-                failure.text = step.traceback or step.reason
-            elif step.status == SKIPPED:
-                skipped += 1
-                ET.SubElement(case, "skipped", message=step.reason)
-        if not res.steps or (res.status != PASSED and not failures):
+            _case(suite, res.name, step.name, step.status, step.reason, step.traceback,
+                  step.seconds)
+        statuses = [step.status for step in res.steps]
+        if not res.steps or (res.status != PASSED and FAILED not in statuses):
             # The lab failed or was skipped outside any step: one case says why.
-            case = ET.SubElement(suite, "testcase", classname=f"pilab.{res.name}", name="lab")
-            if res.status == FAILED:
-                failures += 1
-                failure = ET.SubElement(case, "failure", message=res.reason, type="LabFailed")
-                failure.text = res.traceback or res.reason
-            elif res.status == SKIPPED:
-                skipped += 1
-                ET.SubElement(case, "skipped", message=res.reason)
-            tests += 1
-        suite.set("tests", str(tests))
-        suite.set("failures", str(failures))
+            _case(suite, res.name, "lab", res.status, res.reason, res.traceback)
+            statuses.append(res.status)
+        suite.set("tests", str(len(statuses)))
+        suite.set("failures", str(statuses.count(FAILED)))
         suite.set("errors", "0")
-        suite.set("skipped", str(skipped))
-        suite.set("time", f"{total:.3f}")
+        suite.set("skipped", str(statuses.count(SKIPPED)))
+        suite.set("time", f"{sum(step.seconds for step in res.steps):.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
+from pilab.labs import LABS
+from pilab.paths import cache_dir
 from pilab.vmhost.session import exec_in_vm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,16 +36,49 @@ def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0, "kernel tests failed inside the VM: see their output above"
 
 
-def test_cli_runs_intrpt_on_the_vm_board_with_pi5_numbering() -> None:
-    """The host side: build, boot, run in the guest, read the results back."""
+@pytest.fixture(scope="module")
+def installed_wheel() -> Iterator[Path]:
+    """pilab built as a wheel and installed (not editable) in a new venv; its bin/.
+
+    The venv lives in pilab's cache directory, which the VM can read (a
+    pytest tmp dir under /tmp is the guest's own tmpfs there).
+    """
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="wheel-test-", dir=cache_dir()))
+    try:
+        subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(work), str(ROOT)],
+                       check=True, capture_output=True)
+        wheel = next(work.glob("pilab-*.whl"))
+        subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True)
+        pip = work / "venv" / "bin" / "pip"
+        subprocess.run([str(pip), "install", "-q", f"{wheel}[vm]"], check=True,
+                       capture_output=True)
+        yield work / "venv" / "bin"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_the_installed_wheel_runs_the_mock_labs_from_elsewhere(installed_wheel: Path,
+                                                                tmp_path: Path) -> None:
+    proc = subprocess.run([str(installed_wheel / "pilab"), "run", "all", "--board", "mock"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 of 3 labs passed" in proc.stdout
+
+
+def test_the_installed_wheel_runs_every_lab_on_an_emulated_pi5(installed_wheel: Path,
+                                                               tmp_path: Path) -> None:
+    """The host side from a wheel: build in the cache, boot, the pi board's code in the guest."""
+    junit = tmp_path / "labs.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "pilab", "run", "intrpt", "--board", "vm", "--model", "pi5",
-         "--json"],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        [str(installed_wheel / "pilab"), "run", "all", "--board", "vm", "--model", "pi5",
+         "--json", "--junit-xml", str(junit)],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout)
-    assert [(r["name"], r["board"], r["status"]) for r in results] == [("intrpt", "vm", "passed")]
-    assert all(step["status"] == "passed" for step in results[0]["steps"])
+    assert [(r["name"], r["board"], r["emulated_by"], r["status"]) for r in results] == [
+        (lab, "pi", "vm", "passed") for lab in LABS]
     load = next(s for s in results[0]["steps"] if s["name"] == "load the module")
     assert load["details"]["params"] == {"led": 571 + 4, "buttons": [571 + 17, 571 + 18]}
+    assert [suite.name for suite in JUnitXml.fromfile(str(junit))] == list(LABS)

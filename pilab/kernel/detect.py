@@ -134,8 +134,8 @@ def detect(root: Path | None = None) -> BoardInfo:
     if model is None:
         return BoardInfo(_dmi_name(root), None, compatible)
     name = model.decode(errors="replace").rstrip("\0").strip()
-    model = model_of_soc(compatible)
-    info = BoardInfo(name, model.name if model else None, compatible)
+    soc = model_of_soc(compatible)
+    info = BoardInfo(name, soc.name if soc else None, compatible)
     if info.pi is not None and not info.is_raspberry_pi:
         return BoardInfo(name, None, compatible)  # a Broadcom SoC on some other board
     return info

@@ -5,11 +5,9 @@ from __future__ import annotations
 import errno
 import threading
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
-from pilab.labs.common.loglines import loaded_line
-from pilab.labs.common.model import KernelModel, ModelKernel
+from pilab.labs.common.model import ButtonModel, ModelKernel
 
 WORK_MS_MAX = 10000  # as the modules' WORK_MS_MAX
 
@@ -57,30 +55,20 @@ class Deferred:
             runner.join()
 
 
-class HalvesModel(KernelModel):
+class HalvesModel(ButtonModel):
     """A module whose button interrupts have a top and a bottom half."""
 
-    def __init__(self, kernel: ModelKernel, led: int = 4, buttons: Any = (17, 18),
-                 work_ms: int = 500, **extra: Any) -> None:
-        super().__init__(kernel)
-        buttons = list(buttons)
-        if len(buttons) != 2:
-            raise self.fail(errno.EINVAL, f"buttons: {len(buttons)} given, exactly 2 needed")
-        if len({led, *buttons}) != 3:
-            raise self.fail(errno.EINVAL, f"led {led} and buttons {buttons} must differ")
-        if not 0 <= int(work_ms) <= WORK_MS_MAX:
-            raise self.fail(errno.EINVAL, f"work_ms {work_ms}: not in 0..{WORK_MS_MAX}")
+    def __init__(self, kernel: ModelKernel, work_ms: int = 500, **params: Any) -> None:
         self.work_ms = int(work_ms)
-        self.led = self.request(led, f"{self.name}#led")
-        self.led.function = "output"
-        self.led.state = 0
-        self.irqs: list[int] = []
-        for index, line in enumerate(buttons, 1):
-            pin = self.request(line, f"{self.name}#button{index}")
-            self.irqs.append(self.watch(pin, line, partial(self.top_half, index)))
-        self.printk(loaded_line(self.name).body(
-            led=led, button1=buttons[0], button2=buttons[1], irq1=self.irqs[0],
-            irq2=self.irqs[1]))
+        super().__init__(kernel, work_ms=work_ms, **params)
+
+    def check_params(self, led: int, buttons: list[int], **extra: Any) -> None:
+        super().check_params(led, buttons)
+        if not 0 <= self.work_ms <= WORK_MS_MAX:
+            raise self.fail(errno.EINVAL, f"work_ms {self.work_ms}: not in 0..{WORK_MS_MAX}")
+
+    def on_press(self, button: int) -> None:
+        self.top_half(button)
 
     def top_half(self, button: int) -> None:
         """The hard IRQ handler of *button* (1 or 2)."""
@@ -89,12 +77,6 @@ class HalvesModel(KernelModel):
     def deferred(self) -> list[Deferred]:
         """The bottom halves to wait for at unload."""
         raise NotImplementedError
-
-    def set_led(self, button: int) -> str:
-        """Button 1 turns the LED on, button 2 off; the word the log uses."""
-        on = button == 1
-        self.led.state = int(on)
-        return "on" if on else "off"
 
     def unload(self) -> None:
         """free_irq() first, so nothing schedules again; then wait; LED off."""

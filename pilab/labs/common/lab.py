@@ -24,10 +24,14 @@ class Lab(ABC):
 
     name: str = "lab"
     title: str = ""
+    module: str = ""  # the kernel module the lab loads; the lab's name unless told
     wiring_name: str | None = None  # defaults to the lab's name
     needs_kernel: bool = False  # True: no model, so the mock board skips it
     manual: bool = False  # a person presses the buttons (pilab run --manual)
     manual_timeout: float = 30.0  # seconds to wait for each press
+
+    def __init__(self) -> None:
+        self.module = self.module or self.name
 
     def wiring(self) -> Wiring:
         return load_wiring(self.wiring_name or self.name)

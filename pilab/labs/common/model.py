@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from gpiozero import Factory
@@ -12,7 +13,7 @@ from gpiozero.pins import Pin
 from pilab.errors import ModuleError
 from pilab.kernel.klog import ModelLog
 from pilab.kernel.modules import describe_load_error
-from pilab.labs.common.loglines import unloaded_line
+from pilab.labs.common.loglines import loaded_line, unloaded_line
 
 IRQ_BASE = 200  # model IRQ numbers are IRQ_BASE + line
 
@@ -94,3 +95,39 @@ class KernelModel:
     def unload(self) -> None:
         self.release()
         self.printk(unloaded_line(self.name).body())
+
+
+class ButtonModel(KernelModel):
+    """A button module: an LED output and two button inputs with rising-edge IRQs."""
+
+    def __init__(self, kernel: ModelKernel, led: int = 4, buttons: Any = (17, 18),
+                 **extra: Any) -> None:
+        super().__init__(kernel)
+        self.check_params(led, list(buttons), **extra)
+        self.led = self.request(led, f"{self.name}#led")
+        self.led.function = "output"
+        self.led.state = 0
+        self.irqs: list[int] = []
+        for index, line in enumerate(buttons, 1):
+            pin = self.request(line, f"{self.name}#button{index}")
+            self.irqs.append(self.watch(pin, line, partial(self.on_press, index)))
+        self.printk(loaded_line(self.name).body(
+            led=led, button1=buttons[0], button2=buttons[1], irq1=self.irqs[0],
+            irq2=self.irqs[1]))
+
+    def check_params(self, led: int, buttons: list[int], **extra: Any) -> None:
+        """Refuse what the module's init refuses, with -EINVAL, before taking anything."""
+        if len(buttons) != 2:
+            raise self.fail(errno.EINVAL, f"buttons: {len(buttons)} given, exactly 2 needed")
+        if len({led, *buttons}) != 3:
+            raise self.fail(errno.EINVAL, f"led {led} and buttons {buttons} must differ")
+
+    def on_press(self, button: int) -> None:
+        """The hard IRQ handler of *button* (1 or 2)."""
+        raise NotImplementedError
+
+    def set_led(self, button: int) -> str:
+        """Button 1 turns the LED on, button 2 off; the word the log uses."""
+        on = button == 1
+        self.led.state = int(on)
+        return "on" if on else "off"

@@ -17,7 +17,6 @@ class IntrptLab(Lab):
 
     name = "intrpt"
     title = "GPIO button interrupts switch an LED"
-    module = "intrpt"
 
     def run(self, board: Board, steps: StepRecorder) -> None:
         wiring = self.wiring()
