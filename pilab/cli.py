@@ -65,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("model")
     emulate.add_argument("argv", nargs=argparse.REMAINDER)
 
+    check = sub.add_parser("check", help="build anyone's module for a lab and check it")
+    check.add_argument("lab", metavar="LAB")
+    check.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
+                       help=".c/.h files or a directory (default: pilab's own module)")
+    check.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
+    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+
+    grade = sub.add_parser("grade", help="check many submissions of a lab: a table of scores")
+    grade.add_argument("lab", metavar="LAB")
+    grade.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="one per submission")
+    grade.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
+    grade.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
+    grade.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+
+    check_guest = sub.add_parser("_check", help=argparse.SUPPRESS)
+    check_guest.add_argument("jobs", type=Path)
+    check_guest.add_argument("--json-out", required=True, type=Path)
+
     wiring = sub.add_parser("wiring", help="show a lab's jumper wiring, or test it")
     wiring_sub = wiring.add_subparsers(dest="wiring_command", required=True)
     show = wiring_sub.add_parser("show", help="the 40-pin header as ASCII, and an SVG")
@@ -143,6 +164,61 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 
     save([])
     run_labs(args.labs, "vm", args.model, manual=args.manual, each=save)
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Build and check one submission; ``Total: N/M`` is the last line."""
+    from pilab.check import report
+    from pilab.check.host import check_lab
+    from pilab.check.suite import score
+
+    board = _check_board(args)
+    run = check_lab(args.lab, args.sources or None, board, args.model)
+    print(report.render_json(run) if args.json else report.render_text(run))
+    if args.junit_xml:
+        args.junit_xml.write_text(report.junit_xml([run]) + "\n")
+    passed, total = score(run.results)
+    return EXIT_OK if passed == total else EXIT_FAILED
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    """Check every submission in as few VM boots as crashes allow; a table of scores."""
+    from pilab.check import report
+    from pilab.check.host import grade_lab
+    from pilab.check.suite import score
+
+    for directory in args.dirs:
+        if not directory.is_dir():
+            raise ConfigError(f"{directory} is not a directory (one directory per submission)")
+    board = _check_board(args)
+    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model)
+    names = [d.name or str(d) for d in args.dirs]
+    print(report.grade_table(runs, names))
+    if args.csv:
+        args.csv.write_text(report.grade_csv(runs, names))
+    if args.junit_xml:
+        args.junit_xml.write_text(report.junit_xml(runs) + "\n")
+    return EXIT_OK if all(score(r.results)[0] == score(r.results)[1] for r in runs) \
+        else EXIT_FAILED
+
+
+def _check_board(args: argparse.Namespace) -> str:
+    board: str = args.board or detect_default_board()
+    _no_model_on_a_pi(board, args.model)
+    if board == "pi":
+        raise ConfigError("pilab check runs on the vm board for now: the pi board runs "
+                          "untrusted modules on the Pi itself", hint="use --board vm")
+    return board
+
+
+def _cmd_check_guest(args: argparse.Namespace) -> int:
+    """Inside the VM: run the jobs the host wrote, saving progress after every check."""
+    from pilab.check.guest import run_jobs_file
+
+    with open("/proc/sys/kernel/printk", "w") as f:  # warnings and worse reach the console
+        f.write("5")
+    run_jobs_file(args.jobs, args.json_out)
     return EXIT_OK
 
 
@@ -303,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             return doctor(args.root, as_json=args.json)
         handler = {"list": _cmd_list, "run": _cmd_run, "_guest": _cmd_guest,
                    "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
+                   "check": _cmd_check, "grade": _cmd_grade, "_check": _cmd_check_guest,
                    "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench}
         return handler[args.command](args)
     except ConfigError as exc:

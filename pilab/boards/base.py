@@ -72,6 +72,16 @@ class Board(ABC):
         """
         raise NotImplementedError(f"the {self.name} board has no simulated hands")
 
+    def irq_of(self, bcm: int) -> int | None:
+        """The IRQ number of BCM line *bcm* once a module requested it (None: unknown)."""
+        return None
+
+    def irq_handlers(self, irq: int) -> list[str]:
+        """The names of the handlers requested on *irq* (empty: nobody holds it)."""
+        from pilab.kernel.irqs import irq_actions
+
+        return irq_actions(irq)
+
     def irq_count(self, irq: int) -> int:
         """How many times *irq* fired, summed over CPUs (/proc/interrupts)."""
         for line in Path("/proc/interrupts").read_text().splitlines()[1:]:

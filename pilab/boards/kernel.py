@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 from typing import Any
 
 from gpiozero import Factory
@@ -12,6 +13,7 @@ from pilab.errors import ModuleError
 from pilab.kernel.build import module_dir
 from pilab.kernel.gpiochip import GpioChip
 from pilab.kernel.holders import describe_holders
+from pilab.kernel.irqs import gpio_irq
 from pilab.kernel.klog import KernelLog, LogCursor
 from pilab.kernel.modules import ModuleStack
 from pilab.pimodels import PiModel
@@ -71,6 +73,10 @@ class KernelBoard(Board):
     def modules(self) -> ModuleLoader:
         return self._loader
 
+    def use_modules_from(self, directory: Path) -> None:
+        """Load .ko files from *directory* (a submission's build) instead of the kit's."""
+        self._loader.stack.kmod_dir = directory
+
     @property
     def pin_factory(self) -> Factory:
         if self._factory is None:
@@ -86,6 +92,11 @@ class KernelBoard(Board):
     def gpio(self, bcm: int) -> int:
         assert self.chip is not None, "setup() finds the chip"
         return self.chip.global_number(bcm)
+
+    def irq_of(self, bcm: int) -> int | None:
+        """The IRQ number of BCM line *bcm*, as the kernel mapped it (None: not mapped)."""
+        assert self.chip is not None, "setup() finds the chip"
+        return gpio_irq((self.chip.label, "vgpio"), bcm)
 
     def close_factory(self) -> None:
         """Release the GPIO lines gpiozero holds (before their chip goes)."""

@@ -11,7 +11,7 @@ from pilab.boards.base import Board, ModuleLoader
 from pilab.errors import ModuleError
 from pilab.kernel.klog import LogCursor
 from pilab.labs import model_class
-from pilab.labs.common.model import KernelModel, ModelKernel
+from pilab.labs.common.model import IRQ_BASE, KernelModel, ModelKernel
 from pilab.pimodels import PiModel
 from pilab.wiring import Wiring
 
@@ -81,3 +81,10 @@ class MockBoard(Board):
 
     def irq_count(self, irq: int) -> int:
         return self.kernel.irq_counts.get(irq, 0)
+
+    def irq_of(self, bcm: int) -> int | None:
+        irq = IRQ_BASE + bcm
+        return irq if irq in self.kernel.irq_counts else None
+
+    def irq_handlers(self, irq: int) -> list[str]:
+        return list(self.kernel.irq_handlers.get(irq, []))

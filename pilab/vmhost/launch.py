@@ -14,13 +14,24 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from pilab.errors import MissingDependency, VmError
 from pilab.guest import EMULATE_ENV, GUEST_ENV
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.progress import progress, say
+
+
+class Output(Protocol):
+    """Where the VM's output goes: a binary stream, or anything that takes bytes."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
 
 KVM_ENV = "PILAB_VM_KVM"  # 1 forces KVM, 0 forces TCG; unset: use KVM if it works
 
@@ -54,18 +65,29 @@ def _vng() -> str:
     return found
 
 
-def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2) -> list[str]:
+# With kernel_console: the kernel's console (at warning level and above, which
+# the guest sets) comes out with the guest's output, so an Oops is seen even
+# when it takes the kernel down; an Oops panics, and a panic ends the VM.
+CONSOLE_ARGS = ("loglevel=1", "panic_on_oops=1", "softlockup_panic=1")
+
+
+def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
+                kernel_console: bool = False) -> list[str]:
     """The vng command line that boots *vmlinuz* and runs *command*."""
     cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus)]
     if not kvm_usable():
         cmd.append("--disable-kvm")
+    if kernel_console:
+        cmd.append("--verbose")
+        for arg in CONSOLE_ARGS:
+            cmd += ["--append", arg]
     for rwdir in rwdirs:
         cmd += ["--rwdir", str(rwdir)]
     cmd += ["--exec", command]
     return cmd
 
 
-def _relay(proc: subprocess.Popen[bytes], out: BinaryIO) -> None:
+def _relay(proc: subprocess.Popen[bytes], out: Output) -> None:
     """Copy the VM's output to *out* as it comes."""
     assert proc.stdout is not None
     for line in iter(proc.stdout.readline, b""):
@@ -79,20 +101,24 @@ def run_in_vm(
     rwdirs: list[Path],
     cwd: Path,
     timeout: float = 1800,
-    out: BinaryIO | None = None,
+    out: Output | None = None,
     model: str | None = None,
+    kernel_console: bool = False,
+    watchdog: Callable[[], str | None] | None = None,
 ) -> int:
     """Boot, run *argv* inside as root with the guest marker set, return its exit code.
 
     The guest's output streams to *out* (default: our stdout). On Ctrl-C or a timeout the whole
     process group (vng and QEMU) is killed: the VM takes its modules with it.
+    *watchdog*, polled twice a second, may stop the VM early by returning a reason
+    (said on stderr); the exit code is then -SIGKILL.
     """
     # The checkout is read-only in the guest: no bytecode caches there.
     guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
     if model:
         guest_env[EMULATE_ENV] = model
     command = shlex.join(["env", *(f"{k}={v}" for k, v in guest_env.items()), *argv])
-    cmd = vng_command(vmlinuz, command, rwdirs)
+    cmd = vng_command(vmlinuz, command, rwdirs, kernel_console=kernel_console)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
     with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):
@@ -104,9 +130,22 @@ def run_in_vm(
                                  daemon=True)
         relay.start()
         try:
-            code = proc.wait(timeout=timeout)
-            relay.join()
-            return code
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    code = proc.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                    relay.join()
+                    return code
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        raise
+                reason = watchdog() if watchdog is not None else None
+                if reason:
+                    say(f"stopping the VM: {reason}")
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    relay.join(timeout=5)
+                    return -signal.SIGKILL
         except subprocess.TimeoutExpired:
             say(f"the VM ran past {timeout:.0f}s; stopping it")
             os.killpg(proc.pid, signal.SIGKILL)

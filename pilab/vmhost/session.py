@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pilab.kernel.build import build
 from pilab.paths import cache_dir
@@ -38,11 +39,14 @@ def scratch_dir() -> Iterator[Path]:
 
 
 def exec_in_vm(argv: list[str], vmlinuz: Path | None = None, model: str | None = None,
-               cwd: Path | None = None) -> int:
-    """Run *argv* as root in a fresh VM; *model*: the Pi the guest emulates."""
+               cwd: Path | None = None, **launch: Any) -> int:
+    """Run *argv* as root in a fresh VM; *model*: the Pi the guest emulates.
+
+    *launch* goes to run_in_vm (out, kernel_console, watchdog, timeout).
+    """
     vmlinuz = vmlinuz or prepare()
     with scratch_dir() as scratch:
-        return run_in_vm(vmlinuz, argv, [scratch], cwd=cwd or scratch, model=model)
+        return run_in_vm(vmlinuz, argv, [scratch], cwd=cwd or scratch, model=model, **launch)
 
 
 def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False) -> list[LabResult]:

@@ -232,7 +232,7 @@ class HalvesLab(Lab):
         log = board.open_log()
         prefix = f"{self.module}: "
         with ExitStack() as stack:
-            irqs = load_button_module(board, steps, log, self.module, wiring,
+            irqs = load_button_module(board, steps, self.module, wiring, self.takes_pins,
                                       work_ms=self.work_ms())
             bench = self.bench(board, wiring, stack, log,
                                lambda button: self.lines.top.pattern(button=button))

@@ -80,7 +80,7 @@ class HalvesModel(ButtonModel):
 
     def unload(self) -> None:
         """free_irq() first, so nothing schedules again; then wait; LED off."""
-        for pin in self._watched:
+        for pin, _ in self._watched:
             pin.when_changed = None
         for work in self.deferred():
             work.drain()

@@ -25,6 +25,7 @@ class Lab(ABC):
     name: str = "lab"
     title: str = ""
     module: str = ""  # the kernel module the lab loads; the lab's name unless told
+    takes_pins: bool = True  # False: the module uses the guide's fixed GPIO numbers
     wiring_name: str | None = None  # defaults to the lab's name
     needs_kernel: bool = False  # True: no model, so the mock board skips it
     manual: bool = False  # a person presses the buttons (pilab run --manual)

@@ -27,6 +27,7 @@ class ModelKernel:
         self.log = ModelLog()
         self.held: set[int] = set()
         self.irq_counts: dict[int, int] = {}
+        self.irq_handlers: dict[int, list[str]] = {}  # irq -> the models' handler names
 
 
 class KernelModel:
@@ -37,7 +38,7 @@ class KernelModel:
     def __init__(self, kernel: ModelKernel, **params: Any) -> None:
         self.kernel = kernel
         self._held: list[int] = []
-        self._watched: list[Pin] = []
+        self._watched: list[tuple[Pin, int]] = []  # (pin, its IRQ)
         self._handlers: list[Callable[[float, int], None]] = []  # pins hold weak refs
 
     def printk(self, text: str) -> None:
@@ -79,14 +80,16 @@ class KernelModel:
         pin.function = "input"
         pin.edges = "rising"
         pin.when_changed = on_edge
-        self._watched.append(pin)
+        self._watched.append((pin, irq))
         self._handlers.append(on_edge)
+        self.kernel.irq_handlers[irq] = [self.name]
         return irq
 
     def release(self) -> None:
         """free_irq() and gpio_free() everything taken, in reverse."""
-        for pin in reversed(self._watched):
+        for pin, irq in reversed(self._watched):
             pin.when_changed = None
+            self.kernel.irq_handlers.pop(irq, None)
         self._watched.clear()
         for line in reversed(self._held):
             self.kernel.held.discard(line)

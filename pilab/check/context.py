@@ -1,0 +1,75 @@
+"""What a check works with inside the VM (or on the Pi): the modules, the pins, a fresh board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pilab.boards.kernel import KernelBoard
+from pilab.errors import ConfigError
+from pilab.pimodels import VGPIO, PiModel, pi_model
+
+# The guide's fixed numbers, for a module that takes no led/buttons parameters.
+FIXED_LED, FIXED_BUTTONS = 4, (17, 18)
+# A fixed-number module needs the header at global GPIO 0: vgpio put there.
+VGPIO_AT_ZERO = PiModel("vgpio", "vgpio", 0, VGPIO.revision)
+
+
+@dataclass
+class CheckContext:
+    """The submission's built modules and how to drive them, shared by every check."""
+
+    lab: str
+    module_dir: Path
+    modules: list[str]  # in load order; the lab's own module is the last
+    params: dict[str, str] = field(default_factory=dict)  # name -> type, from the .ko
+    board_name: str = "vm"
+    model: str | None = None
+    board: KernelBoard | None = None  # the running check's board, set up for the lab
+
+    @property
+    def live_board(self) -> KernelBoard:
+        assert self.board is not None, "a check runs on a board"
+        return self.board
+
+    @property
+    def module(self) -> str:
+        """The module the lab is about (vkbd loads vinput first)."""
+        return self.modules[-1]
+
+    @property
+    def takes_pins(self) -> bool:
+        """Does the module take led/buttons parameters (else: the guide's fixed numbers)?"""
+        return "led" in self.params and "buttons" in self.params
+
+    def new_board(self) -> KernelBoard:
+        """A fresh board whose module loader takes the submission's .ko files."""
+        board: KernelBoard
+        if self.board_name == "pi":
+            from pilab.boards.pi import PiBoard
+
+            board = PiBoard()
+        elif self.model:
+            from pilab.boards.pi import PiBoard
+
+            board = PiBoard(emulate=pi_model(self.model).name)
+        else:
+            from pilab.boards.vm import VmGuestBoard
+
+            board = VmGuestBoard(VGPIO if self.takes_pins else VGPIO_AT_ZERO)
+        board.use_modules_from(self.module_dir)
+        return board
+
+    def pin_params(self, board: KernelBoard, led: int = FIXED_LED,
+                   buttons: tuple[int, ...] = FIXED_BUTTONS) -> dict[str, object]:
+        """led/buttons as global numbers, or nothing for a fixed-number module."""
+        if not self.takes_pins:
+            if board.gpio(0) != 0:
+                raise ConfigError(
+                    f"the module has no led/buttons parameters, so it uses the guide's fixed "
+                    f"GPIO numbers {led} and {list(buttons)}; on this board the header starts at "
+                    f"global GPIO {board.gpio(0)}, so those numbers are not the header's pins",
+                    hint="take led and buttons as module parameters (global GPIO numbers), or "
+                    f"add the chip's base ({board.gpio(0)}) to your numbers")
+            return {}
+        return {"led": board.gpio(led), "buttons": [board.gpio(b) for b in buttons]}

@@ -1,0 +1,139 @@
+"""Run a lab's checks where the kernel is (in the VM, or on the Pi), one fresh board each.
+
+Progress goes two ways: marker lines on stdout, which the host watches to
+bound each check, and a results file rewritten (and synced) after every
+check, so whatever the kernel does next, the host knows what was done.
+A guest-side watchdog reboots the VM at once when a check overruns its
+bound while the kernel still runs (an rmmod that never returns).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pilab.check.context import CheckContext
+from pilab.check.suite import Check, CheckResult, lab_checks
+from pilab.kernel.klog import LogCursor
+from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
+
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+
+MARK = "@@pilab-check"
+LOG_EXCERPT = 20  # kernel-log lines kept with a failure
+HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
+
+
+def marker(kind: str, name: str, seconds: float = 0.0) -> None:
+    """``@@pilab-check <kind> <seconds> <check name>`` on stdout, for the host."""
+    print(f"{MARK} {kind} {seconds:.0f} {name}", flush=True)
+
+
+def excerpt(log: LogCursor) -> list[str]:
+    """The last kernel-log lines since the check began."""
+    log.poll()
+    return [f"[{r.usec / 1e6:12.6f}] {r.text}" for r in log.records[-LOG_EXCERPT:]]
+
+
+def run_check(ctx: CheckContext, check: Check) -> CheckResult:
+    """One check on a fresh board; then cleanup, then the kernel-health gate."""
+    from pilab.labs import lab_named
+
+    skip = check.applies(ctx)
+    if skip:
+        return CheckResult(check.name, SKIPPED, skip)
+    lab = LabResult(ctx.lab, ctx.board_name)
+    recorder = StepRecorder(lab, out=None)
+    start = time.monotonic()
+    board = ctx.board = ctx.new_board()
+    log = board.open_log()
+    with recorder.step(check.name) as step:
+        board.setup(lab_named(ctx.lab).wiring())
+        check.run(ctx, step)
+    with recorder.step("cleanup: everything the check loaded unloads"):
+        board.teardown()
+    with recorder.step("kernel healthy"):
+        log.check_health()
+    result = CheckResult(check.name, seconds=round(time.monotonic() - start, 3),
+                         details=[str(d) for d in lab.steps[0].details.get("steps", [])])
+    failures = [s for s in lab.steps if s.status == FAILED]
+    if failures:
+        first = failures[0]
+        result.status, result.reason, result.hint = FAILED, first.reason, check.hint
+        if first is not lab.steps[0]:
+            result.reason = f"{first.name}: {first.reason}"
+        result.traceback = first.traceback
+        result.log = excerpt(log)
+    log.close()
+    return result
+
+
+class Progress:
+    """The results file: each job's results so far, and which check is running."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.results: dict[str, list[CheckResult]] = {}
+        self.running: tuple[str, str] | None = None  # (job, check)
+
+    def save(self) -> None:
+        data = {"running": self.running,
+                "results": {job: [r.to_dict() for r in rs] for job, rs in self.results.items()}}
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+def _watchdog(progress: Progress, job: str, check: Check, done: threading.Event) -> None:
+    """Reboot the VM if *check* overruns its bound: its result is 'hung'."""
+    if done.wait(check.seconds + HANG_GRACE):
+        return
+    progress.results.setdefault(job, []).append(CheckResult(
+        check.name, FAILED, f"hung: no result within {check.seconds + HANG_GRACE:.0f}s "
+        "(a call into the module never returned)", check.hint))
+    progress.running = None
+    progress.save()
+    marker("hung", check.name)
+    with open("/proc/sysrq-trigger", "w") as f:  # reboot now: the VM exits
+        f.write("b")
+
+
+def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path,
+             in_vm: bool = True) -> dict[str, list[CheckResult]]:
+    """Run each job's named checks in the lab's order, saving after every check."""
+    progress = Progress(results_file)
+    for job, (ctx, names) in jobs.items():
+        for check in lab_checks(ctx.lab):
+            if check.name not in names:
+                continue
+            progress.running = (job, check.name)
+            progress.save()
+            marker("start", check.name, check.seconds)
+            done = threading.Event()
+            if in_vm:
+                threading.Thread(target=_watchdog, args=(progress, job, check, done),
+                                 daemon=True).start()
+            result = run_check(ctx, check)
+            done.set()
+            progress.results.setdefault(job, []).append(result)
+            progress.running = None
+            progress.save()
+            marker("end", check.name)
+            print(f"  [{MARKS[result.status]}] {job}: {check.name}", file=sys.stderr, flush=True)
+    return progress.results
+
+
+def run_jobs_file(jobs_file: Path, results_file: Path, in_vm: bool = True) -> None:
+    """The guest's entry: jobs as the host wrote them (see pilab.check.host)."""
+    spec = json.loads(jobs_file.read_text())
+    jobs = {job: (CheckContext(item["lab"], Path(item["module_dir"]), item["modules"],
+                               item["params"], item["board"], item["model"]), item["checks"])
+            for job, item in spec.items()}
+    run_jobs(jobs, results_file, in_vm)

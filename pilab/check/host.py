@@ -1,0 +1,262 @@
+"""``pilab check`` from the host: build, boot, watch each check, start again after a crash."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pilab.check.guest import MARK
+from pilab.check.interface import interface_check, module_params
+from pilab.check.kbuild import BuildResult, build_submission
+from pilab.check.submission import Submission, gather
+from pilab.check.suite import CheckResult, failed, lab_checks
+from pilab.errors import ConfigError
+from pilab.kernel.build import build, module_dir
+from pilab.steps import PASSED
+from pilab.vmhost.image import ensure_image, headers_release
+from pilab.vmhost.launch import run_in_vm
+from pilab.vmhost.session import scratch_dir
+
+# The modules a lab needs, in load order; None: exactly one module, any name.
+LAB_MODULES: dict[str, list[str] | None] = {"vkbd": ["vinput", "vkbd"]}
+CONSOLE_LINES = 400  # what is kept of the VM's console, for crash excerpts
+CRASH_EXCERPT = 25
+BOOT_SECONDS = 300  # a boot, on top of the checks' own bounds
+MAX_BOOTS = 12  # one per crash at most; past that the rest fail
+HOST_GRACE = 40.0  # past a check's bound and the guest's own watchdog: the kernel froze
+
+
+@dataclass
+class CheckRun:
+    """Everything ``pilab check`` reports about one submission (or the kit's module)."""
+
+    lab: str
+    sources: list[str]
+    kernel: str
+    board: str
+    results: list[CheckResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # the submission's build files
+    boots: int = 0
+
+
+class Console:
+    """The VM's output as it comes: kept for crash excerpts, watched for check markers."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self.lines: deque[str] = deque(maxlen=CONSOLE_LINES)
+        self.out = out
+        self.current: tuple[str, float] | None = None  # the running check and its deadline
+        self._partial = b""
+
+    def write(self, data: bytes) -> int:
+        self._partial += data
+        *lines, self._partial = self._partial.split(b"\n")
+        for raw in lines:
+            self._line(raw.decode(errors="replace").rstrip("\r"))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _line(self, line: str) -> None:
+        self.lines.append(line)
+        if line.startswith(MARK):
+            kind, seconds, name = ([*line.split(maxsplit=3)[1:], "", "", ""])[:3]
+            if kind == "start" and seconds.isdigit():
+                self.current = (name, time.monotonic() + float(seconds) + HOST_GRACE)
+            else:
+                self.current = None
+        elif self.out is not None and line.startswith("  ["):
+            print(line, file=self.out, flush=True)
+
+    def overdue(self) -> str | None:
+        """The watchdog: a check well past its bound means the guest is frozen."""
+        if self.current and time.monotonic() > self.current[1]:
+            return f"check '{self.current[0]}' gave no result in time: the kernel froze"
+        return None
+
+    def crash_excerpt(self) -> list[str]:
+        """The console lines since the last check began, kernel trouble first."""
+        lines = list(self.lines)
+        starts = [i for i, line in enumerate(lines) if line.startswith(f"{MARK} start")]
+        tail = [line for line in lines[starts[-1] + 1 if starts else 0:]
+                if line.strip() and not line.startswith(MARK)]
+        trouble = [i for i, line in enumerate(tail)
+                   if re.search(r"Oops|BUG:|WARNING:|Kernel panic|RIP:|general protection", line)]
+        begin = trouble[0] if trouble else max(0, len(tail) - CRASH_EXCERPT)
+        return tail[begin:begin + CRASH_EXCERPT]
+
+
+def _prepare(lab: str, sources: list[Path] | None, release: str,
+             run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
+    """Build the submission (or the kit); the module dir and the modules in load order."""
+    wanted = LAB_MODULES.get(lab)
+    if not sources:
+        build(release)
+        return module_dir(release), wanted or [lab], None
+    submission: Submission = gather(sources)
+    run.ignored = list(submission.ignored)
+    if wanted is not None and sorted(submission.modules) != sorted(wanted):
+        raise ConfigError(f"the {lab} lab takes {' and '.join(f'{m}.c' for m in wanted)}; "
+                          f"got {', '.join(f'{m}.c' for m in submission.modules)}")
+    if wanted is None and len(submission.modules) != 1:
+        raise ConfigError(f"the {lab} lab takes one .c file (one module); got "
+                          f"{', '.join(f'{m}.c' for m in submission.modules)}")
+    built = build_submission(submission, release)
+    assert built.directory is not None
+    return built.directory, wanted or submission.modules, built
+
+
+def _build_result(built: BuildResult | None, ignored: list[str]) -> CheckResult:
+    if built is None:
+        return CheckResult("builds", PASSED, "the kit's own module")
+    note = f" (ignored, never run: {', '.join(ignored)})" if ignored else ""
+    if built.ok:
+        return CheckResult("builds", PASSED, "Kbuild written by pilab" + note)
+    from pilab.check.hints import build_hint
+
+    return failed("builds", "the compiler said:\n    " + "\n    ".join(built.errors) + note,
+                  build_hint(built.output), log=[])
+
+
+@dataclass
+class Job:
+    """One submission on its way: built, its interface known, checks to run in the VM."""
+
+    run: CheckRun
+    directory: Path
+    modules: list[str]
+    params: dict[str, str]
+    model: str | None
+    built: BuildResult | None
+    todo: list[str] = field(default_factory=list)
+    results: dict[str, CheckResult] = field(default_factory=dict)
+
+
+def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str = "vm",
+                model: str | None = None) -> Job:
+    """Build a submission (or the kit's module) and settle what is left to check."""
+    names = [str(p) for p in sources] if sources else ["(pilab's own module)"]
+    run = CheckRun(lab, names, release, board)
+    checks = [c.name for c in lab_checks(lab)]
+    try:
+        directory, modules, built = _prepare(lab, sources, release, run)
+    except ConfigError as exc:  # not this lab's files: no build, nothing to check
+        run.results.append(failed("builds", str(exc)))
+        run.results += [failed(name, "not run: the module did not build") for name in checks]
+        return Job(run, Path(), [], {}, model, None)
+    job = Job(run, directory, modules, {}, model, built)
+    run.results.append(_build_result(built, run.ignored))
+    if built is not None and not built.ok:
+        run.results += [failed(name, "not run: the module did not build") for name in checks]
+        return job
+    job.params = module_params(directory / f"{modules[-1]}.ko")
+    interface = interface_check(lab, job.params, board, model)
+    run.results.append(interface)
+    if interface.status != PASSED:
+        run.results += [failed(name, "not run: the module's interface is not the lab's")
+                        for name in checks]
+        return job
+    job.todo = checks
+    return job
+
+
+def finish_job(job: Job) -> CheckRun:
+    """The job's results in the lab's order; its build directory removed."""
+    names = [c.name for c in lab_checks(job.run.lab)]
+    job.run.results += [job.results[name] for name in names if name in job.results]
+    if job.built is not None and job.built.directory is not None:
+        shutil.rmtree(job.built.directory, ignore_errors=True)
+    return job.run
+
+
+def check_lab(lab: str, sources: list[Path] | None = None, board: str = "vm",
+              model: str | None = None, out: TextIO | None = sys.stderr,
+              release: str | None = None) -> CheckRun:
+    """Build and check one submission of *lab*; every check has a result."""
+    return grade_lab(lab, [sources], board, model, out, release)[0]
+
+
+def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
+              model: str | None = None, out: TextIO | None = sys.stderr,
+              release: str | None = None) -> list[CheckRun]:
+    """Check every submission, in as few boots as the crashes allow."""
+    release = release or headers_release()
+    jobs: dict[str, Job] = {}
+    try:
+        for index, sources in enumerate(submissions):
+            jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
+        if any(job.todo for job in jobs.values()):
+            _run_in_vm(jobs, release, out)
+        return [finish_job(job) for job in jobs.values()]
+    finally:
+        for job in jobs.values():
+            if job.built is not None and job.built.directory is not None:
+                shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def _jobs_spec(jobs: dict[str, Job]) -> dict[str, Any]:
+    return {key: {"lab": job.run.lab, "module_dir": str(job.directory), "modules": job.modules,
+                  "params": job.params, "board": job.run.board, "model": job.model,
+                  "checks": job.todo}
+            for key, job in jobs.items() if job.todo}
+
+
+def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
+    """Boot as often as crashes need; a crash fails only the check it happened in."""
+    vmlinuz = ensure_image(release)
+    boots = 0
+    while any(job.todo for job in jobs.values()) and boots < MAX_BOOTS:
+        boots += 1
+        console = Console(out)
+        bound = BOOT_SECONDS + sum(c.seconds for job in jobs.values()
+                                   for c in lab_checks(job.run.lab) if c.name in job.todo)
+        models = {job.model for job in jobs.values() if job.todo}
+        model = models.pop() if len(models) == 1 else None
+        with scratch_dir() as scratch:
+            jobs_file, progress_file = scratch / "jobs.json", scratch / "progress.json"
+            jobs_file.write_text(json.dumps(_jobs_spec(jobs)))
+            argv = [sys.executable, "-m", "pilab", "_check", str(jobs_file),
+                    "--json-out", str(progress_file)]
+            code = run_in_vm(vmlinuz, argv, [scratch], cwd=scratch, out=console, model=model,
+                             kernel_console=True, watchdog=console.overdue, timeout=bound)
+            progress = (json.loads(progress_file.read_text()) if progress_file.exists()
+                        else {"running": None, "results": {}})
+        for job in jobs.values():
+            job.run.boots = boots
+        for key, items in progress["results"].items():
+            for item in items:
+                jobs[key].results[item["name"]] = CheckResult.from_dict(item)
+        if progress["running"]:
+            key, name = progress["running"]
+            froze = code == -signal.SIGKILL
+            why = (f"the kernel {'froze' if froze else 'crashed'} during this check (the VM "
+                   f"ended with code {code}); pilab started the VM again for the rest")
+            jobs[key].results[name] = failed(name, why, _hint(jobs[key].run.lab, name),
+                                             console.crash_excerpt())
+        progressed = False
+        for job in jobs.values():
+            before = len(job.todo)
+            job.todo = [name for name in job.todo if name not in job.results]
+            progressed |= len(job.todo) < before
+        if not progressed:  # nothing ran: the VM itself failed
+            for job in jobs.values():
+                for name in job.todo:
+                    job.results[name] = failed(name, "not run: the VM gave no result (exit "
+                                               f"code {code})", log=console.crash_excerpt())
+                job.todo = []
+    for job in jobs.values():
+        for name in job.todo:
+            job.results[name] = failed(name, f"not run: the kernel crashed {boots} times")
+
+
+def _hint(lab: str, name: str) -> str:
+    return next((c.hint for c in lab_checks(lab) if c.name == name), "")

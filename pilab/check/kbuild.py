@@ -1,0 +1,115 @@
+"""Build a submission with a Kbuild pilab writes, in a sandbox.
+
+The submission's own Makefile or Kbuild is never run: a build file is a
+program (``$(shell ...)``). The compiler runs under bubblewrap as an
+unprivileged user with no network, seeing only /usr (the toolchain and the
+kernel headers) and a scratch copy of the sources: an ``#include`` of a
+host file outside that view fails. CPU time, memory and output are bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pilab.check.submission import Submission
+from pilab.errors import MissingDependency
+from pilab.kernel.build import headers_dir
+from pilab.paths import cache_dir
+
+CPU_SECONDS = 120  # per build, compiler time
+MEMORY_BYTES = 2 << 30  # address space of each process in the build
+WALL_SECONDS = 300
+OUTPUT_BYTES = 64 << 10  # what is kept of the build's output
+SHOWN_ERRORS = 12  # compiler error lines shown in a report
+SANDBOX_UID = 65534  # nobody, inside the sandbox's user namespace
+
+
+@dataclass
+class BuildResult:
+    """What building a submission gave: modules, or the compiler's first errors."""
+
+    ok: bool
+    modules: dict[str, Path] = field(default_factory=dict)  # module name -> .ko
+    output: str = ""  # bounded
+    errors: list[str] = field(default_factory=list)
+    directory: Path | None = None
+
+
+def kbuild_text(submission: Submission) -> str:
+    """The Kbuild pilab writes: one module per .c file, nothing else."""
+    lines = ["# written by pilab check: the submission's build files are not used"]
+    lines += [f"obj-m += {name}.o" for name in submission.modules]
+    return "\n".join(lines) + "\n"
+
+
+def sandbox_command(argv: list[str], workdir: Path) -> list[str]:
+    """*argv* under bubblewrap: no network, an unprivileged user, /usr and *workdir* only."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise MissingDependency("bubblewrap is not installed: pilab builds submissions in it",
+                                hint="apt-get install bubblewrap (scripts/install does it)")
+    return [
+        bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+        "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", str(workdir),
+        *argv,
+    ]
+
+
+def _limits() -> None:
+    """Bound the build's processes (runs in the child before exec)."""
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+
+
+def first_errors(output: str, limit: int = SHOWN_ERRORS) -> list[str]:
+    """The compiler's first error lines (and the notes right after them)."""
+    lines = output.splitlines()
+    picked: list[str] = []
+    for index, line in enumerate(lines):
+        if re.search(r"\berror\b|: undefined!|Error \d", line):
+            picked.append(line.strip())
+            picked += [n.strip() for n in lines[index + 1:index + 3] if "note:" in n]
+        if len(picked) >= limit:
+            break
+    return picked[:limit] or [line.strip() for line in lines[-limit:]]
+
+
+def build_submission(submission: Submission, release: str,
+                     extra: tuple[str, ...] = ()) -> BuildResult:
+    """Copy, write our Kbuild and build in the sandbox; never raises for a compile error."""
+    headers = headers_dir(release).resolve()
+    root = cache_dir() / "submissions"
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{submission.name[:40]}-", dir=root))
+    os.chmod(work, 0o777)  # the sandbox's nobody writes the objects here
+    submission.copy_to(work)
+    (work / "Kbuild").write_text(kbuild_text(submission))
+    make = ["make", "-C", str(headers), f"M={work}", f"-j{os.cpu_count() or 1}", *extra,
+            "modules"]
+    try:
+        proc = subprocess.run(sandbox_command(make, work), capture_output=True,
+                              timeout=WALL_SECONDS, preexec_fn=_limits, check=False)
+        output = (proc.stdout + proc.stderr)[:OUTPUT_BYTES].decode(errors="replace")
+        code = proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        output = ((exc.stdout or b"") + (exc.stderr or b""))[:OUTPUT_BYTES].decode(
+            errors="replace") + f"\nthe build ran past {WALL_SECONDS}s and was stopped"
+        code = -1
+    modules = {name: work / f"{name}.ko" for name in submission.modules}
+    if code == 0 and all(path.exists() for path in modules.values()):
+        return BuildResult(True, modules, output, [], work)
+    return BuildResult(False, {}, output, first_errors(output), work)

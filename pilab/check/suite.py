@@ -1,0 +1,72 @@
+"""A lab's checks: named, bounded, each with the hint for the mistake it usually catches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from pilab.steps import FAILED, PASSED, SKIPPED
+
+if TYPE_CHECKING:
+    from pilab.check.context import CheckContext
+    from pilab.steps import Step
+
+
+@dataclass(frozen=True)
+class Check:
+    """One scored check. *run* raises StepFailed (or anything) to fail it."""
+
+    name: str
+    run: Callable[[CheckContext, Step], None]
+    hint: str = ""  # shown when it fails: what usually causes that
+    seconds: float = 60.0  # the bound: past it, the check counts as hung
+    applies: Callable[[CheckContext], str | None] = lambda ctx: None  # a reason to skip
+
+
+@dataclass
+class CheckResult:
+    """How one check went; ``log`` is the kernel log excerpt of a failure."""
+
+    name: str
+    status: str = PASSED
+    reason: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # sub-steps, for a lab run
+    traceback: str = ""
+
+    @property
+    def scored(self) -> bool:
+        return self.status != SKIPPED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(**data)
+
+
+def failed(name: str, reason: str, hint: str = "", log: list[str] | None = None) -> CheckResult:
+    return CheckResult(name, FAILED, reason, hint, log=log or [])
+
+
+def lab_checks(lab: str) -> list[Check]:
+    """The checks of *lab*, from ``pilab/labs/<lab>/checks.py``, in order."""
+    from pilab.labs import LABS
+
+    if lab not in LABS:
+        from pilab.errors import ConfigError
+
+        raise ConfigError(f"no lab {lab!r}; labs: {', '.join(LABS)}")
+    checks: list[Check] = import_module(f"pilab.labs.{lab}.checks").CHECKS
+    return checks
+
+
+def score(results: list[CheckResult]) -> tuple[int, int]:
+    """(passed, total): skipped checks do not count."""
+    scored = [r for r in results if r.scored]
+    return sum(r.status == PASSED for r in scored), len(scored)

@@ -1,0 +1,180 @@
+"""Checks the labs share: the lab's own run as one check, and the GPIO labs' robustness."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack, suppress
+
+from gpiozero import DigitalOutputDevice
+
+from pilab.check.context import FIXED_BUTTONS, FIXED_LED, CheckContext
+from pilab.check.suite import Check
+from pilab.errors import ModuleError
+from pilab.kernel.holders import line_consumers
+from pilab.kernel.modules import loaded
+from pilab.labs.common.lab import Bench
+from pilab.steps import FAILED, LabAborted, LabResult, Step, StepRecorder
+
+CYCLES = 25
+
+
+def behaviour(ctx: CheckContext, step: Step) -> None:
+    """The lab's own steps (what ``pilab run`` checks), with the submission's module."""
+    from pilab.labs import lab_named
+
+    lab = lab_named(ctx.lab)
+    lab.module, lab.takes_pins = ctx.module, ctx.takes_pins
+    result = LabResult(ctx.lab, ctx.board_name)
+    with suppress(LabAborted):
+        lab.run(ctx.live_board, StepRecorder(result, out=None))
+    step.note(steps=[f"{s.status.upper()} {s.name}" + (f": {s.reason}" if s.reason else "")
+                     for s in result.steps])
+    bad = [s for s in result.steps if s.status == FAILED]
+    if bad:
+        step.traceback = bad[0].traceback
+        step.expect(False, f"{bad[0].name}: {bad[0].reason}")
+
+
+def behaviour_check(hint: str, seconds: float = 90.0) -> Check:
+    return Check("behaviour", behaviour, hint, seconds)
+
+
+def takes_pins(ctx: CheckContext) -> str | None:
+    """Skip reason for a fixed-number module (no led/buttons to get wrong)."""
+    return None if ctx.takes_pins else "the module takes no pin parameters"
+
+
+def held_lines(ctx: CheckContext) -> dict[int, str]:
+    """The lab's pins (BCM) that someone holds, with the consumer's label."""
+    board = ctx.live_board
+    assert board.chip is not None
+    return line_consumers(board.chip, [FIXED_LED, *FIXED_BUTTONS])
+
+
+def refused(ctx: CheckContext, params: dict[str, object]) -> bool:
+    """Does loading the module with *params* fail? (Unload it if it loaded.)"""
+    try:
+        ctx.live_board.modules.load(ctx.module, **params)
+    except ModuleError:
+        return True
+    ctx.live_board.modules.unload(ctx.module)
+    return False
+
+
+def bad_pins(ctx: CheckContext, step: Step) -> None:
+    """Invalid or repeated pins are refused, and a refused load leaves nothing held."""
+    board = ctx.live_board
+    good = ctx.pin_params(board)
+    led, buttons = good["led"], list(good["buttons"])  # type: ignore[call-overload]
+    nowhere = board.gpio(0) + 4096  # no chip has that line
+    cases = {
+        "an LED pin that does not exist": {"led": nowhere, "buttons": buttons},
+        "a button pin that does not exist": {"led": led, "buttons": [buttons[0], nowhere]},
+        "the LED and a button on one pin": {"led": led, "buttons": [led, buttons[1]]},
+        "one button instead of two": {"led": led, "buttons": buttons[:1]},
+    }
+    for what, params in cases.items():
+        step.expect(refused(ctx, params), f"it loaded with {what} ({params})")
+        step.expect(not loaded(ctx.module), f"still loaded after refusing {what}")
+        held = held_lines(ctx)
+        step.expect(not held, f"after refusing {what}, lines are still held: {held}: "
+                    "free what you took before returning the error")
+
+
+def busy_pin(ctx: CheckContext, step: Step) -> None:
+    """A button line held by a program: the load fails, and releases what it took."""
+    board = ctx.live_board
+    params = ctx.pin_params(board)
+    with DigitalOutputDevice(f"GPIO{FIXED_BUTTONS[1]}", pin_factory=board.pin_factory):
+        step.expect(refused(ctx, params), f"it loaded although GPIO{FIXED_BUTTONS[1]} was "
+                    "held by a program")
+        held = {line: who for line, who in held_lines(ctx).items() if line != FIXED_BUTTONS[1]}
+        step.expect(not held, f"after the refused load, lines are still held: {held}: on "
+                    "an error, free (in reverse order) every GPIO and IRQ taken so far")
+    board.close_factory()
+    step.expect(not refused(ctx, params), "with the line free again the module would not load")
+
+
+def cycles(ctx: CheckContext, step: Step) -> None:
+    """Load, press, see the LED, unload: CYCLES times, nothing left behind."""
+    board = ctx.live_board
+    from pilab.labs import lab_named
+
+    wiring = lab_named(ctx.lab).wiring()
+    params = ctx.pin_params(board)
+    for cycle in range(1, CYCLES + 1):
+        board.modules.load(ctx.module, **params)
+        with ExitStack() as stack:
+            bench = Bench(board, wiring, stack)
+            bench.press(1)
+            step.expect(bench.led_becomes(1, timeout=5.0), f"cycle {cycle}: the LED did not "
+                        "come on")
+        board.close_factory()
+        board.modules.unload(ctx.module)
+        for irq in filter(None, (board.irq_of(b) for b in wiring.buttons)):
+            step.expect(not board.irq_handlers(irq), f"cycle {cycle}: IRQ {irq} still has a "
+                        "handler after unload")
+        step.expect(not held_lines(ctx), f"cycle {cycle}: lines held after unload: "
+                    f"{held_lines(ctx)}")
+    step.note(cycles=CYCLES)
+    time.sleep(0.05)
+
+
+GPIO_ROBUSTNESS = [
+    Check("bad pins are refused cleanly", bad_pins,
+          "check every parameter before taking anything, and on any error free what was "
+          "taken (gpio_free, free_irq) in reverse order", 60.0, takes_pins),
+    Check("a busy pin fails the load cleanly", busy_pin,
+          "gpio_request() fails with -EBUSY for a held line: return that error after "
+          "freeing every GPIO and IRQ taken before it", 60.0),
+    Check(f"{CYCLES} load/unload cycles", cycles,
+          "unload must undo everything init did: free_irq each IRQ (same dev_id), gpio_free "
+          "each line, stop the bottom half", 180.0),
+]
+
+
+def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> None:
+    """Press *presses* from another process, then unload at once: nothing may crash."""
+    from pilab.labs import lab_named
+    from pilab.labs.common.halves import BackgroundPress
+
+    board = ctx.live_board
+    wiring = lab_named(ctx.lab).wiring()
+    board.modules.load(ctx.module, **ctx.pin_params(board))
+    irq = board.irq_of(wiring.buttons[0])
+    step.expect(irq is not None, "button 1 has no IRQ after loading")
+    assert irq is not None
+    counts = board.irq_count(irq)
+    with ExitStack() as stack:
+        bench = Bench(board, wiring, stack)
+        presser = BackgroundPress(bench, presses, in_child=True)
+        stack.callback(presser.stop)
+        deadline = time.monotonic() + 5.0
+        while board.irq_count(irq) < counts + 1 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        step.expect(board.irq_count(irq) > counts, "the press raised no interrupt")
+        board.modules.unload(ctx.module)
+        while not presser.done():
+            time.sleep(0.005)
+    time.sleep(1.0)  # a bottom half left behind would run (and crash) by now
+    step.note(presses=list(presses))
+
+
+def unload_running(ctx: CheckContext, step: Step) -> None:
+    """Unload right after a press: its bottom half is scheduled or running."""
+    _unload_busy(ctx, step, (1,))
+
+
+def unload_pending(ctx: CheckContext, step: Step) -> None:
+    """Unload after two quick presses: the second bottom half waits behind the first."""
+    _unload_busy(ctx, step, (1, 1))
+
+
+HALVES_ROBUSTNESS = [
+    Check("unload while a bottom half runs", unload_running,
+          "stop the bottom half before the module goes: tasklet_kill(), cancel_work_sync() "
+          "or free_irq() (which waits for the IRQ thread) in exit, after free_irq", 60.0),
+    Check("unload while a bottom half is pending", unload_pending,
+          "free_irq() first, so nothing schedules the bottom half again, then tasklet_kill() "
+          "or cancel_work_sync(): both wait for a scheduled run", 60.0),
+]
