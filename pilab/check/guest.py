@@ -26,6 +26,7 @@ MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
 MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
 HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
+FLOOD_LINES = 2000  # kernel-log lines one check may cause
 
 
 def marker(kind: str, name: str, seconds: float = 0.0) -> None:
@@ -58,6 +59,11 @@ def run_check(ctx: CheckContext, check: Check) -> CheckResult:
         board.teardown()
     with recorder.step("kernel healthy"):
         log.check_health()
+    with recorder.step("kernel log within bounds") as step:
+        log.poll()
+        step.expect(log.seen <= FLOOD_LINES, f"the kernel log flooded: {log.seen} lines during "
+                    f"this check (the bound is {FLOOD_LINES}); printk in a loop or on every "
+                    "event needs a rate limit (pr_info_ratelimited)")
     result = CheckResult(check.name, seconds=round(time.monotonic() - start, 3),
                          details=[str(d) for d in lab.steps[0].details.get("steps", [])])
     failures = [s for s in lab.steps if s.status == FAILED]

@@ -54,11 +54,28 @@ def problems(records: Iterable[Record]) -> list[str]:
     return [r.text for r in records if UNHEALTHY.search(r.text)]
 
 
+MAX_RECORDS = 5000  # kept in memory; a flood beyond that keeps only its latest lines
+
+
 class LogCursor:
-    """Records seen since a lab began, with the lab's queries on them."""
+    """Records seen since a lab began, with the lab's queries on them.
+
+    At most MAX_RECORDS are kept, however much a module logs; every record is
+    still counted (``seen``) and searched for trouble (``trouble``).
+    """
 
     def __init__(self) -> None:
         self.records: list[Record] = []
+        self.seen = 0
+        self.trouble: list[str] = []
+
+    def keep(self, new: list[Record]) -> None:
+        """Add *new* records, bounded, noting any that fail the health gate."""
+        self.seen += len(new)
+        self.trouble += problems(new)[:10]
+        self.records.extend(new)
+        if len(self.records) > MAX_RECORDS:
+            del self.records[:-MAX_RECORDS]
 
     def poll(self) -> list[Record]:
         """Fetch records that arrived since the last poll."""
@@ -83,7 +100,7 @@ class LogCursor:
     def check_health(self) -> None:
         """Raise KernelUnhealthy if any record so far fails the gate."""
         self.poll()
-        bad = problems(self.records)
+        bad = self.trouble or problems(self.records)
         if bad:
             raise KernelUnhealthy("kernel log: " + " | ".join(bad[:3]))
 
@@ -123,7 +140,7 @@ class KernelLog(LogCursor):
             record = parse_record(raw.decode("utf-8", "replace"))
             if record is not None:
                 new.append(record)
-        self.records.extend(new)
+        self.keep(new)
         return new
 
     def close(self) -> None:
