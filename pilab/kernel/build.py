@@ -97,25 +97,28 @@ def _build_in_chroot(kernel: VmKernel, extra: tuple[str, ...]) -> list[Path]:
     return sorted(out.glob("*.ko"))
 
 
-def build_output(kernel: VmKernel, extra: tuple[str, ...]) -> str:
-    """Kbuild's whole output for a clean build of kmods/ (for the W=1 and sparse checks)."""
-    out = build_dir(kernel.release)
+def build_output(kernel: VmKernel, extra: tuple[str, ...]) -> tuple[str, str]:
+    """A clean build of kmods/ for *kernel*: Kbuild's whole output, and the M= directory.
+
+    For the W=1 and sparse checks; the directory is removed afterwards.
+    """
     if kernel.chroot is not None:
-        inside = f"/var/tmp/pilab-check/{kernel.release}"
-        shutil.rmtree(kernel.chroot.inside(inside), ignore_errors=True)
-        sync_sources(KMOD_DIR, kernel.chroot.inside(inside))
-        proc = kernel.chroot.run(["make", "-C", str(kernel.headers), f"M={inside}", *extra,
+        where = f"/var/tmp/pilab-check/{kernel.release}"
+        host = kernel.chroot.inside(where)
+        shutil.rmtree(host, ignore_errors=True)
+        sync_sources(KMOD_DIR, host)
+        proc = kernel.chroot.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
                                   "modules"], check=False)
-        shutil.rmtree(kernel.chroot.inside(inside), ignore_errors=True)
     else:
-        out = out.with_name(out.name + ".check")
-        shutil.rmtree(out, ignore_errors=True)
-        sync_sources(KMOD_DIR, out)
-        proc = subprocess.run(["make", "-C", str(kernel.headers), f"M={out}", *extra,
+        host = build_dir(kernel.release).with_name(f"check-{kernel.release}")
+        where = str(host)
+        shutil.rmtree(host, ignore_errors=True)
+        sync_sources(KMOD_DIR, host)
+        proc = subprocess.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
                                "modules"], capture_output=True, text=True, check=False)
-        shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(host, ignore_errors=True)
     _check(kernel.release, proc.returncode, proc.stdout + proc.stderr)
-    return proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr, where
 
 
 def _check(release: str, code: int, output: str) -> None:

@@ -29,10 +29,17 @@ HINTS: tuple[tuple[str, str], ...] = (
      "Linux 6.17: the kernel's config must enable it, or move to gpiod_* descriptors"),
     (r"\bno_llseek\b", "no_llseek was removed in Linux 6.12: drop '.llseek = no_llseek'"),
     (r"\bstrlcpy\b", "strlcpy() was removed in Linux 6.8: use strscpy()"),
+    (r"pahole: not found",
+     "these headers build BTF for modules with pahole: apt-get install pahole "
+     "(scripts/install does)"),
+    (r"objtool.*(fopen failed|GLIBC_)",
+     "objtool of newer headers needs /proc and a recent glibc: build in a chroot of their "
+     "own suite, as --kernel newest does"),
 )
 
 
 def hints_for(output: str) -> list[str]:
     """The hints whose pattern occurs in *output* (compiler errors), in table order."""
-    errors = "\n".join(line for line in output.splitlines() if "error" in line)
+    errors = "\n".join(line for line in output.splitlines()
+                       if "error" in line.lower() or "not found" in line)
     return [hint for pattern, hint in HINTS if re.search(pattern, errors)]

@@ -77,7 +77,7 @@ def resolve(choice: str = DEFAULT) -> VmKernel:
 def available() -> list[tuple[str, str]]:
     """(choice, what it is now or why not) for every kind of kernel: for pilab doctor."""
     found = []
-    for choice in (DEFAULT, *_archive_series(), NEWEST):
+    for choice in (DEFAULT, *other_series(), NEWEST):
         try:
             if choice == NEWEST:
                 found.append((choice, _newest_state()))
@@ -100,7 +100,7 @@ def _newest_state() -> str:
     return f"{chroot_release(chroot)} (Debian {SUITE}, chroot in {chroot.root})"
 
 
-def _archive_series() -> list[str]:
+def other_series() -> list[str]:
     """Series with their own meta package in the archive (linux-headers-X.Y-<arch>)."""
     import subprocess
 
