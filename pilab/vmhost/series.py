@@ -77,14 +77,14 @@ def series_headers(release: str) -> Path:
         with progress(f"unpacking the headers for {release}"):
             for deb in debs:
                 subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)], check=True)
-        _relocate(staging / "usr" / "src" / f"linux-headers-{release}", staging, root)
+        _relocate(staging / "usr" / "src" / f"linux-headers-{release}", root)
         (staging / HEADERS_STAMP).touch()
         shutil.rmtree(root, ignore_errors=True)
         staging.rename(root)
     return kbuild
 
 
-def _relocate(kbuild: Path, staging: Path, root: Path) -> None:
+def _relocate(kbuild: Path, root: Path) -> None:
     """Point the Makefile's absolute include of the -common tree into the cache.
 
     The scripts/ and tools/ links are relative, so they already land in the
