@@ -96,7 +96,7 @@ struct vgpio_wire {
 struct vgpio_line {
 	struct vgpio *vg;
 	unsigned int offset;
-	char name[12];			/* "GPIO1023" */
+	char name[16];			/* "GPIO" and any u32: W=1 checks the range */
 };
 
 struct vgpio {

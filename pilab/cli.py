@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build the modules for a kernel (default: the vm's)")
     build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
     build.add_argument("--w1", action="store_true", help="build with W=1 (extra warnings)")
+    _kernel_option(build)
 
     run = sub.add_parser("run", help="run labs and report PASS/FAIL per step")
     run.add_argument("labs", nargs="+", metavar="LAB", help="lab names, or 'all'")
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write the results as JUnit XML (a lab is a testsuite)")
     run.add_argument("--manual", action="store_true",
                      help="you press the real buttons when asked (GPIO labs)")
+    _kernel_option(run)
 
     guest = sub.add_parser("_guest", help=argparse.SUPPRESS)
     guest.add_argument("labs", nargs="+")
@@ -96,23 +98,33 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
     check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     check.add_argument("--json", action="store_true", help="print the result as JSON")
+    _kernel_option(check)
 
     vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
     vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
     type_ = vkbd_sub.add_parser("type", help="type TEXT on a vkbd and show what evdev saw")
     type_.add_argument("text", metavar="TEXT", help="printable ASCII; \\n and \\t as escapes")
     type_.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
+    _kernel_option(type_)
 
     bench = sub.add_parser("bench", help="benchmarks (figures, not a test)")
     bench.add_argument("what", choices=("vkbd",), help="vkbd: /dev/vinputN against UInput")
     bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
     bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
+    _kernel_option(bench)
 
     vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
     vm.add_argument("--model", choices=sorted(PI_MODELS),
                     help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
+    _kernel_option(vm)
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
     return parser
+
+
+def _kernel_option(parser: argparse.ArgumentParser) -> None:
+    from pilab.vmhost.kernels import DEFAULT, KERNEL_HELP, kernel_choice
+
+    parser.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
 
 
 def _command(argv: list[str]) -> list[str]:
@@ -144,7 +156,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if board == "vm" and not in_guest():
         from pilab.vmhost.session import run_labs_in_vm
 
-        results = run_labs_in_vm(labs, args.model, args.manual)
+        results = run_labs_in_vm(labs, args.model, args.manual, kernel=args.kernel)
     else:
         from pilab.runner import run_labs
 
@@ -240,10 +252,14 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from pilab.kernel.build import build
-    from pilab.vmhost.image import headers_release
 
-    release = args.release or ("" if detect_default_board() == "pi" else headers_release())
-    built = build(release or None, extra=("W=1",) if args.w1 else ())
+    extra = ("W=1",) if args.w1 else ()
+    if args.release or detect_default_board() == "pi":
+        built = build(args.release, extra=extra)
+    else:
+        from pilab.vmhost.kernels import resolve
+
+        built = build(extra=extra, kernel=resolve(args.kernel))
     print("\n".join(str(p) for p in built))
     return EXIT_OK
 
@@ -261,7 +277,7 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         return EXIT_OK
     board_name = args.board or detect_default_board()
     _no_model_on_a_pi(board_name, args.model)
-    code = reexec_in_vm(args.board, args.model)
+    code = reexec_in_vm(args.board, args.model, args.kernel)
     if code is not None:
         return code
     from pilab.boards import make_board
@@ -310,7 +326,7 @@ def _cmd_vkbd(args: argparse.Namespace) -> int:
 
     text = args.text.replace("\\n", "\n").replace("\\t", "\t")
     strokes(text)  # an untypable character is named before any VM boots
-    code = reexec_in_vm(args.board)
+    code = reexec_in_vm(args.board, kernel=args.kernel)
     if code is not None:
         return code
     with _kernel_board(args.board) as board, loaded_keyboard(board) as keyboard:
@@ -328,7 +344,7 @@ def _cmd_vkbd(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.events < 2:
         raise ConfigError("-n must be at least 2")
-    code = reexec_in_vm(args.board)
+    code = reexec_in_vm(args.board, kernel=args.kernel)
     if code is not None:
         return code
     from pilab.labs.vkbd.bench import bench_uinput, bench_vinput, report
@@ -354,10 +370,11 @@ def _cmd_vm(args: argparse.Namespace) -> int:
         raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")
     if args.model:
         argv = [sys.executable, "-m", "pilab", "_emulate", args.model, "--", *argv]
-    return exec_in_vm(argv, model=args.model)
+    return exec_in_vm(argv, model=args.model, kernel=args.kernel)
 
 
-def reexec_in_vm(board: str | None, model: str | None = None) -> int | None:
+def reexec_in_vm(board: str | None, model: str | None = None,
+                 kernel: str = "default") -> int | None:
     """On the host, run this same pilab command inside the vm board's VM.
 
     Returns its exit code, or None when the command should run right here
@@ -367,7 +384,7 @@ def reexec_in_vm(board: str | None, model: str | None = None) -> int | None:
         return None
     from pilab.vmhost.session import exec_in_vm
 
-    return exec_in_vm([sys.executable, "-m", "pilab", *sys.argv[1:]], model=model)
+    return exec_in_vm([sys.executable, "-m", "pilab", *sys.argv[1:]], model=model, kernel=kernel)
 
 
 def main(argv: list[str] | None = None) -> int:

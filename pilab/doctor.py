@@ -146,6 +146,13 @@ def run_checks(root: Path | None = None) -> dict[str, Any]:
             report["checks"].append({"name": name, "ok": True, "detail": check()})
         except PilabError as exc:
             report["checks"].append({"name": name, "ok": False, "detail": str(exc)})
+    if not board.is_raspberry_pi:
+        from pilab.vmhost.kernels import available
+
+        try:
+            report["vm_kernels"] = [{"kernel": k, "detail": d} for k, d in available()]
+        except PilabError as exc:
+            report["vm_kernels"] = [{"kernel": "default", "detail": f"unavailable: {exc}"}]
     if board.pi is not None:
         try:
             header = detect.gpio_chips(root, board)
@@ -170,5 +177,9 @@ def doctor(root: Path | None = None, as_json: bool = False) -> int:
     for check in report["checks"]:
         mark = "ok     " if check["ok"] else "MISSING"
         print(f"  {mark}  {check['name']}: {check['detail']}")
+    if report.get("vm_kernels"):
+        print("vm kernels (pilab run/vm/build --kernel K):")
+        for kernel in report["vm_kernels"]:
+            print(f"  {kernel['kernel']:8} {kernel['detail']}")
     print("all present" if not missing else f"{missing} missing: the hints say how to fix it")
     return 1 if missing else 0

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from junitparser import JUnitXml
+from kernel_matrix import SERIES, choice_of, kernel_or_skip
 
 from pilab.labs import LABS
 from pilab.paths import cache_dir
+from pilab.vmhost.kernels import DEFAULT, NEWEST, release_of
 from pilab.vmhost.session import exec_in_vm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,18 +24,40 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vm
 
 
-def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("leg", [DEFAULT, SERIES])
+def test_kernel_tests_pass_inside_the_vm(leg: str, capsys: pytest.CaptureFixture[str]) -> None:
     """tests/kernel/ against the real kernel, with vgpio taking real interrupts.
 
-    The guest's pytest report streams straight to the terminal, so the log of
-    a run shows every kernel test, not just this one.
+    On the distribution's default kernel and on the other series its archive
+    offers (Debian 12: 6.1 and 6.12). The guest's pytest report streams
+    straight to the terminal, so the log of a run shows every kernel test,
+    and every lab, with the kernel release in its name.
     """
+    choice = choice_of(leg)
     with capsys.disabled():
         code = exec_in_vm(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rfE",
-             "--durations=5", str(ROOT / "tests" / "kernel")], cwd=ROOT
+             "--durations=5", str(ROOT / "tests" / "kernel")], cwd=ROOT, kernel=choice
         )
-    assert code == 0, "kernel tests failed inside the VM: see their output above"
+    assert code == 0, f"kernel tests failed inside the VM ({choice}): see their output above"
+
+
+def test_every_lab_passes_on_the_newest_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    """pilab run all --board vm --kernel newest: Debian unstable's kernel, built in its chroot."""
+    kernel_or_skip(NEWEST)  # makes the chroot, or skips saying why it cannot
+    with capsys.disabled():
+        proc = subprocess.run(
+            [sys.executable, "-m", "pilab", "run", "all", "--board", "vm", "--kernel", NEWEST,
+             "--json"], stdout=subprocess.PIPE, text=True, check=False, cwd=ROOT,
+        )
+    release = release_of(NEWEST)
+    results = json.loads(proc.stdout) if proc.stdout.strip() else []
+    with capsys.disabled():
+        for result in results:
+            print(f"{result['name']} on {release}: {result['status']}")
+    assert proc.returncode == 0, f"pilab run all --kernel newest ({release}) exit {proc.returncode}"
+    assert {r["name"] for r in results} == set(LABS)
+    assert all(r["status"] == "passed" for r in results), results
 
 
 @pytest.fixture(scope="module")

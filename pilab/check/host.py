@@ -121,10 +121,10 @@ def _build_result(built: BuildResult | None, ignored: list[str]) -> CheckResult:
     note = f" (ignored, never run: {', '.join(ignored)})" if ignored else ""
     if built.ok:
         return CheckResult("builds", PASSED, "Kbuild written by pilab" + note)
-    from pilab.check.hints import build_hint
+    from pilab.kernel.buildhints import hints_for
 
     return failed("builds", "the compiler said:\n    " + "\n    ".join(built.errors) + note,
-                  build_hint(built.output), log=[])
+                  " ".join(hints_for(built.output)), log=[])
 
 
 @dataclass

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilab.errors import BuildError, MissingDependency
+from pilab.kernel.buildhints import hints_for
 from pilab.paths import KMOD_SOURCES, build_dir
 from pilab.progress import progress
+
+if TYPE_CHECKING:
+    from pilab.vmhost.kernels import VmKernel
 
 KMOD_DIR = KMOD_SOURCES  # the kit's module sources
 
@@ -49,24 +55,80 @@ def sync_sources(sources: Path, dest: Path) -> None:
             target.write_bytes(data)
 
 
-def build(release: str | None = None, extra: tuple[str, ...] = ()) -> list[Path]:
+def build(release: str | None = None, extra: tuple[str, ...] = (),
+          kernel: VmKernel | None = None) -> list[Path]:
     """Build the kit's modules for *release* in the cache; the built .ko files.
 
     The sources are copied to ``build_dir(release)`` first: a build never
-    writes into the package or the checkout.
+    writes into the package or the checkout. A *kernel* from a chroot is
+    built in there, with its own toolchain, and the .ko files copied out.
     """
-    release = release or platform.release()
-    headers = headers_dir(release)
+    if kernel is not None and kernel.chroot is not None:
+        return _build_in_chroot(kernel, extra)
+    release = kernel.release if kernel else release or platform.release()
+    headers = kernel.headers if kernel else headers_dir(release)
     out = build_dir(release)
     sync_sources(KMOD_DIR, out)
     cmd = ["make", "-C", str(headers), f"M={out}", f"-j{os.cpu_count() or 1}", *extra,
            "modules"]
     with progress(f"building kernel modules for {release}"):
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise BuildError(f"building kmods for {release} failed:\n{tail}")
+    _check(release, proc.returncode, proc.stdout + proc.stderr)
     return sorted(out.glob("*.ko"))
+
+
+def _build_in_chroot(kernel: VmKernel, extra: tuple[str, ...]) -> list[Path]:
+    assert kernel.chroot is not None
+    inside = f"/var/tmp/pilab-build/{kernel.release}"
+    work = kernel.chroot.inside(inside)
+    sync_sources(KMOD_DIR, work)
+    cmd = ["make", "-C", str(kernel.headers), f"M={inside}", f"-j{os.cpu_count() or 1}",
+           *extra, "modules"]
+    with progress(f"building kernel modules for {kernel.release} in the "
+                  f"{kernel.chroot.suite} chroot"):
+        proc = kernel.chroot.run(cmd, check=False)
+    _check(kernel.release, proc.returncode, proc.stdout + proc.stderr)
+    out = build_dir(kernel.release)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.ko"):
+        old.unlink()
+    for ko in sorted(work.glob("*.ko")):
+        shutil.copy2(ko, out / ko.name)
+    return sorted(out.glob("*.ko"))
+
+
+def build_output(kernel: VmKernel, extra: tuple[str, ...]) -> tuple[str, str]:
+    """A clean build of kmods/ for *kernel*: Kbuild's whole output, and the M= directory.
+
+    For the W=1 and sparse checks; the directory is removed afterwards.
+    """
+    if kernel.chroot is not None:
+        where = f"/var/tmp/pilab-check/{kernel.release}"
+        host = kernel.chroot.inside(where)
+        shutil.rmtree(host, ignore_errors=True)
+        sync_sources(KMOD_DIR, host)
+        proc = kernel.chroot.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
+                                  "modules"], check=False)
+    else:
+        host = build_dir(kernel.release).with_name(f"check-{kernel.release}")
+        where = str(host)
+        shutil.rmtree(host, ignore_errors=True)
+        sync_sources(KMOD_DIR, host)
+        proc = subprocess.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
+                               "modules"], capture_output=True, text=True, check=False)
+    shutil.rmtree(host, ignore_errors=True)
+    _check(kernel.release, proc.returncode, proc.stdout + proc.stderr)
+    return proc.stdout + proc.stderr, where
+
+
+def _check(release: str, code: int, output: str) -> None:
+    """BuildError with the output's tail and the known API breaks it shows."""
+    if code == 0:
+        return
+    tail = "\n".join(output.strip().splitlines()[-15:])
+    hints = hints_for(output)
+    raise BuildError(f"building kmods for {release} failed:\n{tail}",
+                     hint="\n  hint: ".join(hints) if hints else None)
 
 
 def module_dir(release: str | None = None) -> Path:

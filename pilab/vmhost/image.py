@@ -23,7 +23,7 @@ def kernels_dir() -> Path:
     return cache_dir() / "kernels"
 
 
-def _dpkg_arch() -> str:
+def dpkg_arch() -> str:
     try:
         out = subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
                              text=True, check=True).stdout.strip()
@@ -34,7 +34,7 @@ def _dpkg_arch() -> str:
 
 def headers_release() -> str:
     """The release of the headers the distribution's meta package pulls in."""
-    meta = f"linux-headers-{_dpkg_arch()}"
+    meta = f"linux-headers-{dpkg_arch()}"
     proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}|${Depends}", meta],
                           capture_output=True, text=True, check=False)
     status, _, depends = proc.stdout.partition("|")
@@ -54,7 +54,13 @@ def headers_release() -> str:
 
 
 def image_path(release: str) -> Path:
-    return kernels_dir() / release / "boot" / f"vmlinuz-{release}"
+    """The cached vmlinuz: in boot/, or where usr-merged packages (7.x) put it."""
+    root = kernels_dir() / release
+    for path in (root / "boot" / f"vmlinuz-{release}",
+                 root / "usr" / "lib" / "modules" / release / "vmlinuz"):
+        if path.exists():
+            return path
+    return root / "boot" / f"vmlinuz-{release}"
 
 
 def ensure_image(release: str) -> Path:
@@ -62,7 +68,7 @@ def ensure_image(release: str) -> Path:
     vmlinuz = image_path(release)
     if vmlinuz.exists():
         return vmlinuz
-    root = vmlinuz.parent.parent
+    root = kernels_dir() / release
     package = f"linux-image-{release}"
     with tempfile.TemporaryDirectory(prefix="pilab-deb-") as tmp:
         os.chmod(tmp, 0o755)  # apt's _apt user writes the download here
@@ -80,6 +86,7 @@ def ensure_image(release: str) -> Path:
             subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(staging)], check=True)
             shutil.rmtree(root, ignore_errors=True)
             staging.rename(root)
+    vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise VmError(f"{package} holds no {vmlinuz.name}")
     return vmlinuz

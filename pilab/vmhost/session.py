@@ -13,17 +13,18 @@ from typing import Any
 
 from pilab.kernel.build import build
 from pilab.paths import cache_dir
+from pilab.progress import say
 from pilab.steps import FAILED, LabResult
-from pilab.vmhost.image import ensure_image, headers_release
+from pilab.vmhost.kernels import DEFAULT, resolve
 from pilab.vmhost.launch import run_in_vm
 
 
-def prepare() -> Path:
+def prepare(kernel: str = DEFAULT) -> Path:
     """Kernel image cached and modules built for it; returns the vmlinuz."""
-    release = headers_release()
-    vmlinuz = ensure_image(release)
-    build(release)
-    return vmlinuz
+    chosen = resolve(kernel)
+    say(f"vm kernel ({chosen.choice}): {chosen.release}")
+    build(kernel=chosen)
+    return chosen.vmlinuz
 
 
 @contextmanager
@@ -39,19 +40,20 @@ def scratch_dir() -> Iterator[Path]:
 
 
 def exec_in_vm(argv: list[str], vmlinuz: Path | None = None, model: str | None = None,
-               cwd: Path | None = None, **launch: Any) -> int:
+               cwd: Path | None = None, kernel: str = DEFAULT, **launch: Any) -> int:
     """Run *argv* as root in a fresh VM; *model*: the Pi the guest emulates.
 
     *launch* goes to run_in_vm (out, kernel_console, watchdog, timeout).
     """
-    vmlinuz = vmlinuz or prepare()
+    vmlinuz = vmlinuz or prepare(kernel)
     with scratch_dir() as scratch:
         return run_in_vm(vmlinuz, argv, [scratch], cwd=cwd or scratch, model=model, **launch)
 
 
-def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False) -> list[LabResult]:
+def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False,
+                   kernel: str = DEFAULT) -> list[LabResult]:
     """Run the labs inside the VM; read back their results (always one per lab)."""
-    vmlinuz = prepare()
+    vmlinuz = prepare(kernel)
     with scratch_dir() as scratch:
         results_file = scratch / "results.json"
         argv = [sys.executable, "-m", "pilab", "_guest", *labs, "--json-out", str(results_file)]

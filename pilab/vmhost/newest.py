@@ -1,0 +1,78 @@
+"""The newest kernel Debian offers: unstable's, built and booted from an unstable chroot.
+
+Its headers need unstable's gcc, and their objtool a newer glibc than an
+older host has, so the modules are built inside the chroot with that
+suite's own toolchain; the VM boots the chroot's kernel image with the
+host's userspace, as for every other kernel.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from pilab.errors import MissingDependency
+from pilab.progress import progress
+from pilab.vmhost.chroot import DebianChroot, dpkg_arch
+from pilab.vmhost.image import image_path, kernels_dir
+
+SUITE = "unstable"
+
+
+def newest_chroot() -> DebianChroot:
+    """The unstable chroot with gcc, sparse and the newest kernel's headers."""
+    arch = dpkg_arch()
+    return DebianChroot(SUITE, ("gcc", "make", "libc6-dev", "sparse", f"linux-headers-{arch}"),
+                        arch)
+
+
+def chroot_release(chroot: DebianChroot) -> str:
+    """The release the chroot's linux-headers-<arch> meta package points at."""
+    meta = f"linux-headers-{chroot.arch}"
+    depends = chroot.run(["dpkg-query", "-W", "-f=${Depends}", meta]).stdout
+    match = re.search(r"linux-headers-(\S+)", depends)
+    if not match:
+        raise MissingDependency(f"cannot tell which kernel {meta} in {SUITE} depends on")
+    return match.group(1)
+
+
+def _image_packages(chroot: DebianChroot, release: str) -> list[str]:
+    """linux-image-<release> and the parts newer Debian splits it into.
+
+    Since 7.x the image package only depends on linux-binary-<release> (the
+    vmlinuz) and linux-modules-<release>; older ones hold both themselves.
+    """
+    image = f"linux-image-{release}"
+    shown = chroot.run(["apt-cache", "show", "--no-all-versions", image]).stdout
+    depends = re.search(r"^Depends: (.*)$", shown, re.MULTILINE)
+    parts = re.findall(rf"\b(linux-(?:binary|modules)-{re.escape(release)})\b",
+                       depends.group(1) if depends else "")
+    return [image, *dict.fromkeys(parts)]
+
+
+def newest_image(chroot: DebianChroot, release: str) -> Path:
+    """linux-image-<release> from unstable, unpacked once into the kernels cache.
+
+    Downloaded and unpacked inside the chroot (its apt knows unstable; its
+    dpkg reads unstable's compression), then moved next to the other images.
+    """
+    vmlinuz = image_path(release)
+    if vmlinuz.exists():
+        return vmlinuz
+    work = "/var/tmp/pilab-image"
+    shutil.rmtree(chroot.inside(work), ignore_errors=True)
+    packages = _image_packages(chroot, release)
+    with progress(f"downloading {', '.join(packages)} from {SUITE} (once, then cached)"):
+        chroot.run(["sh", "-c", f"mkdir -p {work} && cd {work} && chown _apt . && "
+                    f"apt-get -q download {' '.join(packages)}"])
+        chroot.run(["sh", "-c", f"for d in {work}/*.deb; do dpkg-deb -x $d {work}/root; done"])
+    root = kernels_dir() / release
+    shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(chroot.inside(f"{work}/root"), root)
+    shutil.rmtree(chroot.inside(work), ignore_errors=True)
+    vmlinuz = image_path(release)
+    if not vmlinuz.exists():
+        raise MissingDependency(f"linux-image-{release} from {SUITE} holds no {vmlinuz.name}")
+    return vmlinuz
