@@ -42,6 +42,21 @@ def new_run_id() -> str:
     return os.environ.get(RUN_ID_ENV) or f"pilab-{uuid.uuid4().hex[:12]}"
 
 
+def run_members(run_id: str) -> dict[int, str]:
+    """The live processes of run *run_id* (pid: command name), found by their environment."""
+    mark = f"{RUN_ID_ENV}={run_id}".encode()
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found[int(proc.name)] = (proc / "comm").read_text().strip()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 @functools.cache
 def namespace_prefix() -> tuple[str, ...] | None:
     """The unshare command that gives a tree its own PID namespace, if one works here."""
