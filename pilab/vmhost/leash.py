@@ -123,7 +123,11 @@ class Leashed:
 
 def start(cmd: list[str], *, run_id: str, cwd: Path, env: Mapping[str, str],
           stdout: IO[bytes] | int | None) -> Leashed:
-    """Start *cmd* so that neither it nor anything it starts outlives pilab."""
+    """Start *cmd* so that neither it nor anything it starts outlives pilab.
+
+    The kernel's parent-death signal follows the starting *thread*: start from the
+    main thread, or from one that lives as long as the tree should.
+    """
     prefix = namespace_prefix()
     if prefix is None:
         say("no PID namespace here (util-linux unshare, or user namespaces, missing): "
