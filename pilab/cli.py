@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from pilab import __version__
@@ -19,6 +17,7 @@ from pilab.guest import in_guest
 from pilab.labs import LABS, expand, lab_named
 from pilab.output import render_json, render_table, to_json, write_junit
 from pilab.pimodels import PI_MODELS
+from pilab.signals import exit_code, signal_of, stop_on_signals
 from pilab.steps import PASSED, LabResult
 
 if TYPE_CHECKING:
@@ -299,17 +298,12 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
     return EXIT_OK if not faults else EXIT_FAILED
 
 
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 @contextmanager
 def _kernel_board(board_name: str | None) -> Iterator[Board]:
     """A board with a real kernel, set up; torn down (modules unloaded) whatever happens."""
     from pilab.boards import make_board
     from pilab.wiring import load_wiring
 
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     board = make_board(board_name or detect_default_board())
     try:
         if not board.real_kernel:
@@ -389,6 +383,7 @@ def reexec_in_vm(board: str | None, model: str | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    stop_on_signals()  # SIGTERM and SIGHUP unwind like Ctrl-C: see pilab/signals.py
     try:
         if args.command == "doctor":
             from pilab.doctor import doctor
@@ -405,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     except PilabError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    except KeyboardInterrupt:
-        print("pilab: interrupted; everything loaded was unloaded", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or Stopped by SIGTERM or SIGHUP
+        stopped = "; ".join(getattr(exc, "__notes__", [])) or "everything loaded was unloaded"
+        with suppress(OSError):  # after SIGHUP the terminal may be gone
+            print(f"pilab: stopped by {signal_of(exc).name}: {stopped}", file=sys.stderr)
+        return exit_code(exc)

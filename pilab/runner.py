@@ -6,16 +6,15 @@ Nothing a lab does can stop the next one: every exception fails that lab
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from types import FrameType
 from typing import TextIO
 
 from pilab.boards import Board, make_board
 from pilab.errors import PilabError
 from pilab.labs import lab_named
+from pilab.signals import stop_on_signals
 from pilab.steps import (
     FAILED,
     SKIPPED,
@@ -26,10 +25,6 @@ from pilab.steps import (
     crash_traceback,
 )
 from pilab.wiring.continuity import require_wiring
-
-
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _fail(result: LabResult, exc: Exception, prefix: str = "") -> None:
@@ -46,7 +41,7 @@ def run_lab(
     manual: bool = False,
 ) -> LabResult:
     """Run one lab; whatever happens, the board is torn down afterwards."""
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    stop_on_signals()  # SIGTERM and SIGHUP, too, still tear the board down
     result = LabResult(name, board_name)
     board: Board | None = None
     try:

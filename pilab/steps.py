@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from pilab.errors import PilabError
+from pilab.signals import signal_of
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -102,6 +103,9 @@ class StepRecorder:
         try:
             yield step
         except LabSkipped:
+            raise
+        except KeyboardInterrupt as exc:  # Ctrl-C or a stop signal: not a pass
+            step.status, step.reason = FAILED, f"stopped by {signal_of(exc).name}"
             raise
         except PilabError as exc:
             step.status, step.reason = FAILED, str(exc)

@@ -7,6 +7,7 @@ writable back to the host.
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import shutil
@@ -19,10 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from pilab.errors import MissingDependency, VmError
+from pilab.errors import ConfigError, MissingDependency, VmError
 from pilab.guest import EMULATE_ENV, GUEST_ENV
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.progress import progress, say
+from pilab.vmhost.leash import new_run_id, start
 
 
 class Output(Protocol):
@@ -34,6 +36,8 @@ class Output(Protocol):
 
 
 KVM_ENV = "PILAB_VM_KVM"  # 1 forces KVM, 0 forces TCG; unset: use KVM if it works
+TIMEOUT_ENV = "PILAB_VM_TIMEOUT"  # the wall-clock bound of one VM run, in seconds
+DEFAULT_TIMEOUT = 1800.0  # a full kernel-test run under TCG on a busy host takes minutes
 
 
 def kvm_usable() -> bool:
@@ -87,12 +91,28 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     return cmd
 
 
-def _relay(proc: subprocess.Popen[bytes], out: Output) -> None:
-    """Copy the VM's output to *out* as it comes."""
+def _relay(proc: subprocess.Popen[bytes], out: Output, muted: threading.Event) -> None:
+    """Copy the VM's output to *out* as it comes, until *muted* (pilab is stopping it)."""
     assert proc.stdout is not None
     for line in iter(proc.stdout.readline, b""):
-        out.write(line)
-        out.flush()
+        if not muted.is_set():
+            out.write(line)
+            out.flush()
+
+
+def vm_timeout() -> float:
+    """The wall-clock bound of one VM run, in seconds: PILAB_VM_TIMEOUT or the default."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise ConfigError(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
+                          hint=f"e.g. {TIMEOUT_ENV}=600, or unset it for {DEFAULT_TIMEOUT:.0f}")
+    return value
 
 
 def run_in_vm(
@@ -100,7 +120,7 @@ def run_in_vm(
     argv: list[str],
     rwdirs: list[Path],
     cwd: Path,
-    timeout: float = 1800,
+    timeout: float | None = None,
     out: Output | None = None,
     model: str | None = None,
     kernel_console: bool = False,
@@ -108,11 +128,13 @@ def run_in_vm(
 ) -> int:
     """Boot, run *argv* inside as root with the guest marker set, return its exit code.
 
-    The guest's output streams to *out* (default: our stdout). On Ctrl-C or a timeout the whole
-    process group (vng and QEMU) is killed: the VM takes its modules with it.
+    The guest's output streams to *out* (default: our stdout). The run is bounded by *timeout*
+    seconds (default: :func:`vm_timeout`). However pilab ends (the command's end, an error,
+    a signal, the bound, or a SIGKILL to pilab) vng and QEMU end with it: see leash.py.
     *watchdog*, polled twice a second, may stop the VM early by returning a reason
     (said on stderr); the exit code is then -SIGKILL.
     """
+    timeout = timeout if timeout is not None else vm_timeout()
     # The checkout is read-only in the guest: no bytecode caches there.
     guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
     if model:
@@ -121,19 +143,19 @@ def run_in_vm(
     cmd = vng_command(vmlinuz, command, rwdirs, kernel_console=kernel_console)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
+    run_id = new_run_id()
     with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):
         # Through a pipe: QEMU reopens a file given as its stdout and truncates it.
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        relay = threading.Thread(target=_relay, args=(proc, out or sys.stdout.buffer),
-                                 daemon=True)
-        relay.start()
+        vm = start(cmd, run_id=run_id, cwd=cwd, env=env, stdout=subprocess.PIPE)
+        muted = threading.Event()  # a killed tree's last words (unshare's) are noise
         try:
+            relay = threading.Thread(target=_relay,
+                                     args=(vm.proc, out or sys.stdout.buffer, muted), daemon=True)
+            relay.start()
             deadline = time.monotonic() + timeout
             while True:
                 try:
-                    code = proc.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                    code = vm.proc.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
                     relay.join()
                     return code
                 except subprocess.TimeoutExpired:
@@ -142,16 +164,18 @@ def run_in_vm(
                 reason = watchdog() if watchdog is not None else None
                 if reason:
                     say(f"stopping the VM: {reason}")
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+                    muted.set()
+                    vm.stop()
                     relay.join(timeout=5)
                     return -signal.SIGKILL
         except subprocess.TimeoutExpired:
-            say(f"the VM ran past {timeout:.0f}s; stopping it")
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise VmError(f"the VM did not finish within {timeout:.0f}s") from None
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            muted.set()
+            raise VmError(f"the VM ran past its wall-clock bound of {timeout:g}s and was "
+                          f"stopped (run {run_id})",
+                          hint=f"a hung guest? {TIMEOUT_ENV} sets the bound in seconds") from None
+        except BaseException as exc:
+            muted.set()
+            exc.add_note(f"the VM of run {run_id} (vng and QEMU) was stopped")
             raise
+        finally:
+            vm.stop()
