@@ -107,12 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     _kernel_option(type_)
 
     bench = sub.add_parser("bench", help="benchmarks (figures, not a test)")
-    bench.add_argument("what", choices=("vkbd",), help="vkbd: /dev/vinputN against UInput")
+    bench.add_argument("what", choices=("vkbd", "vm"),
+                       help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
     bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
     bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
     _kernel_option(bench)
 
-    vm = sub.add_parser("vm", help="run a command as root in the vm board's VM")
+    vm = sub.add_parser("vm", help="run a command as root in the vm board's VM; "
+                        "vm up|status|down: the warm VM")
     vm.add_argument("--model", choices=sorted(PI_MODELS),
                     help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
     _kernel_option(vm)
@@ -336,6 +338,10 @@ def _cmd_vkbd(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "vm":
+        from pilab.vmhost.bench import bench_vm
+
+        return bench_vm(args.kernel)
     if args.events < 2:
         raise ConfigError("-n must be at least 2")
     code = reexec_in_vm(args.board, kernel=args.kernel)
@@ -359,6 +365,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_vm(args: argparse.Namespace) -> int:
     from pilab.vmhost.session import exec_in_vm
 
+    if args.argv[:1] and args.argv[0] in ("up", "status", "down"):
+        from pilab.vmhost.warmcli import warm_command
+
+        return warm_command(args.argv, args.kernel)
     argv = _command(args.argv)
     if not argv:
         raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import shutil
@@ -69,12 +70,29 @@ def build(release: str | None = None, extra: tuple[str, ...] = (),
     headers = kernel.headers if kernel else headers_dir(release)
     out = build_dir(release)
     sync_sources(KMOD_DIR, out)
+    stamp, wanted = out / ".pilab-built", _fingerprint(headers, extra)
+    if stamp.exists() and stamp.read_text() == wanted and any(out.glob("*.ko")):
+        return sorted(out.glob("*.ko"))  # nothing changed: make would take seconds to say so
+    stamp.unlink(missing_ok=True)
     cmd = ["make", "-C", str(headers), f"M={out}", f"-j{os.cpu_count() or 1}", *extra,
            "modules"]
     with progress(f"building kernel modules for {release}"):
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     _check(release, proc.returncode, proc.stdout + proc.stderr)
+    stamp.write_text(wanted)
     return sorted(out.glob("*.ko"))
+
+
+def _fingerprint(headers: Path, extra: tuple[str, ...]) -> str:
+    """What a build's result depends on: the sources, the headers and make's options."""
+    digest = hashlib.sha256(repr((str(headers.resolve()), extra)).encode())
+    for path in sorted(KMOD_DIR.iterdir()):
+        if path.is_file() and (path.suffix in (".c", ".h") or path.name == "Kbuild"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for config in (headers / "include/config/auto.conf", headers / ".config"):
+        if config.exists():
+            digest.update(str(config.stat().st_mtime_ns).encode())
+    return digest.hexdigest()
 
 
 def _build_in_chroot(kernel: VmKernel, extra: tuple[str, ...]) -> list[Path]:

@@ -139,6 +139,11 @@ def run_in_vm(
     guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
     if model:
         guest_env[EMULATE_ENV] = model
+    from pilab.vmhost.warmclient import warm_vm_for
+
+    warm = warm_vm_for(vmlinuz, rwdirs)  # pilab vm up: no boot
+    if warm is not None:
+        return warm.run(argv, guest_env, cwd, out or sys.stdout.buffer, watchdog, timeout)
     command = shlex.join(["env", *(f"{k}={v}" for k, v in guest_env.items()), *argv])
     cmd = vng_command(vmlinuz, command, rwdirs, kernel_console=kernel_console)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")

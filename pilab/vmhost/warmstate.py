@@ -1,0 +1,143 @@
+"""Where a warm VM keeps its lock, state and shared directory; what is known about it.
+
+One warm VM per user and kernel release. Its supervisor holds an exclusive flock
+on ``<cache>/warm/<uid>-<release>.lock`` for as long as it lives, so a lock that
+can be taken means no warm VM, whatever a state file says. The directory the guest
+shares is ``<cache>/runs`` (where every scratch directory of a VM run lives), and
+the warm VM's own requests go to ``<cache>/runs/warm-<uid>-<release>/``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pilab.paths import cache_dir
+from pilab.vmhost.leash import run_members
+
+MEMORY = "1G"  # the guest's memory, as vng's --memory takes it
+DEFAULT_IDLE = 30 * 60.0  # seconds without a command before the warm VM stops
+
+
+def runs_dir() -> Path:
+    """The directory every VM run's scratch lives in; the warm VM shares all of it."""
+    return cache_dir() / "runs"
+
+
+def key(release: str) -> str:
+    return f"{os.getuid()}-{release}"
+
+
+def lock_path(release: str) -> Path:
+    return cache_dir() / "warm" / f"{key(release)}.lock"
+
+
+def state_path(release: str) -> Path:
+    return cache_dir() / "warm" / f"{key(release)}.json"
+
+
+def console_path(release: str) -> Path:
+    """The warm VM's console (kernel messages and the server's own lines)."""
+    return cache_dir() / "warm" / f"{key(release)}.console"
+
+
+def share_dir(release: str) -> Path:
+    return runs_dir() / f"warm-{key(release)}"
+
+
+def release_of_image(vmlinuz: Path) -> str:
+    return vmlinuz.name.removeprefix("vmlinuz-")
+
+
+@dataclass
+class WarmState:
+    """What the supervisor writes about its VM (``<key>.json``)."""
+
+    pid: int  # the supervisor
+    release: str
+    vmlinuz: str
+    run_id: str  # the current boot's leash run id (its processes carry it)
+    started: float  # the supervisor's start (epoch seconds)
+    booted: float  # the current boot's start
+    idle: float  # seconds of idleness before it stops itself
+    memory: str = MEMORY
+    boots: int = 0
+    crashes: int = 0
+    ready: bool = False
+
+    def save(self) -> None:
+        path = state_path(self.release)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.rename(path)
+
+
+def lock_held(release: str) -> bool:
+    """True while a supervisor holds the warm VM's lock."""
+    path = lock_path(release)
+    if not path.exists():
+        return False
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+
+def read_state(release: str) -> WarmState | None:
+    """The running warm VM for *release*, or None (a stale state file is removed)."""
+    path = state_path(release)
+    if not lock_held(release):
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        return WarmState(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def last_used(release: str) -> float:
+    """When a command last used the warm VM (epoch seconds), or 0."""
+    try:
+        return (share_dir(release) / "last-used").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def touch_used(release: str) -> None:
+    mark = share_dir(release) / "last-used"
+    mark.touch()
+    os.utime(mark)
+
+
+def qemu_rss_kib(run_id: str) -> int | None:
+    """QEMU's resident memory in KiB, found by the run id in its environment."""
+    for pid, comm in run_members(run_id).items():
+        if comm.startswith("qemu-system"):
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+            except (OSError, ValueError):
+                return None
+    return None
+
+
+def ago(seconds: float) -> str:
+    """A duration as people read it: 42s, 3m05s, 1h02m."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def now() -> float:
+    return time.time()
