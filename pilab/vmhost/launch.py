@@ -76,11 +76,18 @@ CONSOLE_ARGS = ("loglevel=1", "panic_on_oops=1", "softlockup_panic=1")
 
 
 def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
-                kernel_console: bool = False) -> list[str]:
-    """The vng command line that boots *vmlinuz* and runs *command*."""
+                kernel_console: bool = False, lean: bool = True) -> list[str]:
+    """The vng command line that boots *vmlinuz* and runs *command*.
+
+    *lean*: keep udev from loading drivers pilab never uses (see lean.py).
+    """
+    from pilab.vmhost.lean import lean_kernel_args
+
     cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus)]
     if not kvm_usable():
         cmd.append("--disable-kvm")
+    for arg in lean_kernel_args() if lean else ():
+        cmd += ["--append", arg]
     if kernel_console:
         cmd.append("--verbose")
         for arg in CONSOLE_ARGS:

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-POLL = 0.05  # seconds between looks at the shared directory
+POLL = 0.05  # seconds between looks at the shared directory, right after a command
+IDLE_POLL = 0.5  # ... backing off to this: polling 9p under TCG costs the host CPU
 READY, REQUEST, OUTPUT, EXIT, CANCEL = "ready", "request.json", "output", "exit", "cancel"
 PRELOAD = ("pilab.cli", "pilab.runner", "pilab.check.guest", "pilab.boards.vgpio",
            "gpiozero", "evdev", "lgpio")
@@ -103,12 +104,15 @@ def serve(share: Path) -> None:
     (share / READY).write_text(json.dumps({"pid": os.getpid(), "missing": missing,
                                            "preload_s": round(time.monotonic() - started, 2)}))
     print(f"pilab warm VM: ready (imports took {time.monotonic() - started:.1f}s)", flush=True)
+    pause = POLL
     while True:
         for entry in sorted(share.iterdir()):
             if entry.name not in seen and (entry / REQUEST).exists():
                 seen.add(entry.name)
                 _run(entry)
-        time.sleep(POLL)
+                pause = POLL
+        time.sleep(pause)
+        pause = min(IDLE_POLL, pause * 1.2)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from pilab.vmhost.warmstate import (
     console_path,
     last_used,
     lock_path,
+    log_path,
     now,
     runs_dir,
     share_dir,
@@ -145,6 +146,7 @@ class Supervisor:
                 shutil.rmtree(self.share, ignore_errors=True)
                 console_path(self.state.release).unlink(missing_ok=True)
                 path.unlink(missing_ok=True)
+                log_path(self.state.release).unlink(missing_ok=True)
 
 
 def _relay(proc: subprocess.Popen[bytes], console: IO[bytes]) -> None:

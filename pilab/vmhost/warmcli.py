@@ -11,7 +11,6 @@ import sys
 import time
 
 from pilab.errors import ConfigError, VmError
-from pilab.paths import cache_dir
 from pilab.progress import progress, say
 from pilab.vmhost.leash import run_members
 from pilab.vmhost.warmstate import (
@@ -19,6 +18,7 @@ from pilab.vmhost.warmstate import (
     ago,
     last_used,
     lock_held,
+    log_path,
     qemu_rss_kib,
     read_state,
     state_path,
@@ -77,7 +77,7 @@ def up(args: argparse.Namespace) -> int:
         raise VmError(f"a warm VM for {release} is already running (supervisor pid "
                       f"{running.pid}, up {ago(time.time() - running.started)})",
                       hint="pilab vm status shows it; pilab vm down stops it")
-    log = cache_dir() / "warm" / f"{os.getuid()}-{release}.log"
+    log = log_path(release)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         supervisor = subprocess.Popen(

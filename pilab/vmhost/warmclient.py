@@ -36,6 +36,7 @@ from pilab.vmhost.warmstate import (
 if TYPE_CHECKING:
     from pilab.vmhost.launch import Output
 
+COLD_ENV = "PILAB_VM_COLD"  # 1: boot a fresh VM even while a warm one is up
 POLL = 0.05
 READY_WAIT = 900.0  # a reboot after a crash, under TCG on a busy host
 STOP_WAIT = 60.0  # for the supervisor to report the stopped VM
@@ -43,6 +44,8 @@ STOP_WAIT = 60.0  # for the supervisor to report the stopped VM
 
 def warm_vm_for(vmlinuz: Path, rwdirs: list[Path]) -> WarmVm | None:
     """The warm VM running *vmlinuz*, if there is one and it shares every dir in *rwdirs*."""
+    if os.environ.get(COLD_ENV) == "1":
+        return None
     state = read_state(release_of_image(vmlinuz))
     if state is None or Path(state.vmlinuz) != vmlinuz:
         return None

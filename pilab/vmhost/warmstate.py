@@ -45,6 +45,11 @@ def console_path(release: str) -> Path:
     return cache_dir() / "warm" / f"{key(release)}.console"
 
 
+def log_path(release: str) -> Path:
+    """The supervisor's own output (``pilab vm up`` shows it if the VM does not come up)."""
+    return cache_dir() / "warm" / f"{key(release)}.log"
+
+
 def share_dir(release: str) -> Path:
     return runs_dir() / f"warm-{key(release)}"
 

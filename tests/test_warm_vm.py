@@ -1,0 +1,117 @@
+"""The warm VM: up, status, commands through it, a crash and the reboot after it, down.
+
+Two boots in all (up, and the reboot after the crash), in a cache of its own (the
+kernel images and builds are linked in), so a developer's own warm VM is left alone.
+The tests run in file order and share the one warm VM. No timing is asserted:
+``pilab bench vm`` measures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pilab.paths import CACHE_ENV, cache_dir
+from pilab.vmhost.leash import run_members
+
+pytestmark = pytest.mark.vm
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ("kernels", "build", "chroots")  # big, and the same for every cache
+
+
+def pilab(*argv: str, cache: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pilab", *argv], cwd=ROOT, text=True,
+                          capture_output=True, timeout=timeout, check=False,
+                          env=dict(os.environ, **{CACHE_ENV: str(cache)}))
+
+
+def state(cache: Path) -> dict[str, object]:
+    (path,) = (cache / "warm").glob("*.json")
+    return dict(json.loads(path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def cache() -> Iterator[Path]:
+    """A cache of its own with a warm VM up; whatever happens, brought down after."""
+    real = cache_dir()
+    mine = real.parent / f"pilab-warmtest-{uuid.uuid4().hex[:8]}"
+    mine.mkdir()
+    for name in SHARED:
+        (real / name).mkdir(parents=True, exist_ok=True)
+        (mine / name).symlink_to(real / name)
+    try:
+        up = pilab("vm", "up", "--idle", "20m", cache=mine)
+        assert up.returncode == 0, up.stderr
+        yield mine
+    finally:
+        pilab("vm", "down", cache=mine, timeout=120)
+        shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_status_shows_it_running(cache: Path) -> None:
+    shown = pilab("vm", "status", cache=cache)
+    assert shown.returncode == 0
+    assert "running" in shown.stdout and "not running" not in shown.stdout
+    assert "guest 1G" in shown.stdout and "QEMU RSS" in shown.stdout
+    assert "stops after 20m" in shown.stdout
+
+
+def test_a_second_up_says_one_runs(cache: Path) -> None:
+    again = pilab("vm", "up", cache=cache)
+    assert again.returncode != 0
+    assert "already running" in again.stderr
+
+
+def test_run_goes_through_the_warm_vm(cache: Path) -> None:
+    done = pilab("run", "intrpt", "--board", "vm", cache=cache)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "using the warm VM" in done.stderr
+    assert "booting" not in done.stderr  # no cold boot
+
+
+def test_check_goes_through_the_warm_vm(cache: Path) -> None:
+    done = pilab("check", "intrpt", cache=cache)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "using the warm VM" in done.stderr
+    score = done.stdout.strip().splitlines()[-1]
+    passed, total = score.removeprefix("Total: ").split("/")
+    assert passed == total, done.stdout
+
+
+def test_a_crash_is_reported_and_the_vm_comes_back(cache: Path) -> None:
+    before = state(cache)
+    crash = pilab("vm", "--", "sh", "-c", "echo c > /proc/sysrq-trigger; sleep 60", cache=cache)
+    assert crash.returncode != 0
+    assert "the warm VM crashed" in crash.stderr, crash.stderr
+    assert "sysrq" in (crash.stdout + crash.stderr).lower()  # the console's last words
+    after = pilab("vm", "--", "sh", "-c", "echo back", cache=cache)
+    assert after.returncode == 0, after.stderr
+    assert "back" in after.stdout
+    now = state(cache)
+    assert now["crashes"] == int(str(before["crashes"])) + 1
+    assert now["boots"] == int(str(before["boots"])) + 1
+    assert now["run_id"] != before["run_id"]
+
+
+def test_down_leaves_nothing(cache: Path) -> None:
+    last = state(cache)
+    down = pilab("vm", "down", cache=cache, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert run_members(str(last["run_id"])) == {}
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{last['pid']}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{last['pid']}").exists()
+    assert not list((cache / "warm").glob("*.lock"))
+    assert not list((cache / "warm").glob("*.json"))
+    assert not list((cache / "runs").glob("warm-*"))
+    assert "not running" in pilab("vm", "status", cache=cache).stdout
