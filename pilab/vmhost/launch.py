@@ -143,11 +143,7 @@ def run_in_vm(
     """
     timeout = timeout if timeout is not None else vm_timeout()
     # The checkout is read-only in the guest: no bytecode caches there.
-    from pilab.vmhost.pycache import PREFIX_ENV, compile_for_guest, prefix
-
-    guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir()),
-                 PREFIX_ENV: str(prefix())}
-    compile_for_guest()  # done long before the guest's Python starts
+    guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
     if model:
         guest_env[EMULATE_ENV] = model
     from pilab.vmhost.warmclient import warm_vm_for

@@ -27,7 +27,6 @@ from pilab.guest import GUEST_ENV
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.vmhost.launch import vng_command
 from pilab.vmhost.leash import Leashed, new_run_id, start
-from pilab.vmhost.pycache import PREFIX_ENV, compile_for_guest, prefix
 from pilab.vmhost.warmstate import (
     WarmState,
     console_path,
@@ -74,9 +73,7 @@ class Supervisor:
 
     def _boot(self, console: IO[bytes]) -> Leashed:
         (self.share / "ready").unlink(missing_ok=True)
-        env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir()),
-               PREFIX_ENV: str(prefix())}
-        compile_for_guest()
+        env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
         command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable,
                               "-m", "pilab.vmhost.serve", str(self.share)])
         cmd = vng_command(self.vmlinuz, command, [runs_dir()], kernel_console=True)
