@@ -88,6 +88,18 @@ def _breakdown(run: Timed) -> list[str]:
     return rows
 
 
+def _why(run: Timed, rows: list[str] | None = None) -> None:
+    """A failed command's last words, so a figure is not read without them."""
+    if run.code == 0:
+        return
+    tail = [f"      | {line}" for _, line in run.lines if "FAIL" in line][-6:]
+    tail = tail or [f"      | {line}" for _, line in run.lines[-6:]]
+    if rows is None:
+        print("\n".join(tail), flush=True)
+    else:
+        rows += tail
+
+
 def bench_vm(kernel: str) -> int:
     """Print the figures; 0 unless a measured command failed."""
     from pilab.vmhost.session import prepare
@@ -103,6 +115,7 @@ def bench_vm(kernel: str) -> int:
           f"{uptime if uptime is not None else '?'}s)", flush=True)
     cold = _timed([*pilab, "run", "all", "--board", "vm", "--kernel", kernel], {COLD_ENV: "1"})
     print(f"  cold run all                {cold.seconds:6.1f}s  (exit {cold.code})", flush=True)
+    _why(cold)
     print("\n".join(_breakdown(cold)), flush=True)
     started_here = read_state(release) is None
     rows: list[str] = []
@@ -119,6 +132,7 @@ def bench_vm(kernel: str) -> int:
             failed |= warm.code not in (0, 1)
             rows.append(f"  {name:27} {warm.seconds:6.1f}s  (exit {warm.code}"
                         f"{'' if used else ', NOT through the warm VM'})")
+            _why(warm, rows)
     finally:
         if started_here:
             _timed([*pilab, "vm", "down", "--kernel", kernel])
