@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from pilab.guest import in_guest
 
 IN_GUEST = in_guest()
+# A developer's warm VM (pilab vm up) is left alone: the suite boots its own VMs.
+# tests/test_warm_vm.py starts a warm VM of its own and lifts this.
+os.environ.setdefault("PILAB_VM_COLD", "1")
 
 # Kernel tests need the real kernel with vgpio: tests/test_vm.py boots the VM
 # and runs them there. The host-side tests make no sense inside the guest.

@@ -22,6 +22,7 @@ import pytest
 
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.vmhost.leash import run_members
+from pilab.vmhost.warmclient import COLD_ENV
 
 pytestmark = pytest.mark.vm
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +30,10 @@ SHARED = ("kernels", "build", "chroots")  # big, and the same for every cache
 
 
 def pilab(*argv: str, cache: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != COLD_ENV}
     return subprocess.run([sys.executable, "-m", "pilab", *argv], cwd=ROOT, text=True,
                           capture_output=True, timeout=timeout, check=False,
-                          env=dict(os.environ, **{CACHE_ENV: str(cache)}))
+                          env={**env, CACHE_ENV: str(cache)})
 
 
 def state(cache: Path) -> dict[str, object]:
@@ -85,6 +87,25 @@ def test_check_goes_through_the_warm_vm(cache: Path) -> None:
     score = done.stdout.strip().splitlines()[-1]
     passed, total = score.removeprefix("Total: ").split("/")
     assert passed == total, done.stdout
+
+
+def test_a_crash_in_a_check_fails_only_that_check(cache: Path, tmp_path: Path) -> None:
+    """A submission whose IRQ handler hits BUG(): behaviour fails, the checks after it run."""
+    source = (ROOT / "kmods" / "intrpt.c").read_text()
+    line = "\tbool on = b->nr == 1;\n"
+    assert line in source
+    (tmp_path / "intrpt.c").write_text(source.replace(line, line + "\n\tBUG_ON(on);\n", 1))
+    shutil.copy(ROOT / "kmods" / "lab_pins.h", tmp_path)
+    before = state(cache)
+    done = pilab("check", "intrpt", str(tmp_path), "--json", cache=cache)
+    assert "using the warm VM" in done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["behaviour"]["status"] == "failed", checks["behaviour"]
+    assert "crashed" in checks["behaviour"]["reason"]
+    assert any("BUG" in line or "invalid opcode" in line for line in checks["behaviour"]["log"])
+    others = [c for name, c in checks.items() if name != "behaviour"]
+    assert all(c["status"] == "passed" for c in others), others
+    assert state(cache)["crashes"] == int(str(before["crashes"])) + 1
 
 
 def test_a_crash_is_reported_and_the_vm_comes_back(cache: Path) -> None:
