@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from junitparser import JUnitXml
+from skeleton_build import build_skeletons, skeletons_build_dir
 
 from pilab.labs import LABS
 from pilab.paths import cache_dir
+from pilab.vmhost.image import headers_release
 from pilab.vmhost.session import exec_in_vm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vm
 
 
-def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def skeletons_built() -> None:
+    """The lab skeletons built for the VM's kernel, in the cache the guest reads."""
+    release = headers_release()
+    build_skeletons(skeletons_build_dir(release), release)
+
+
+def test_kernel_tests_pass_inside_the_vm(capsys: pytest.CaptureFixture[str],
+                                         skeletons_built: None) -> None:
     """tests/kernel/ against the real kernel, with vgpio taking real interrupts.
 
     The guest's pytest report streams straight to the terminal, so the log of
