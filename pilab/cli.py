@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     _kernel_option(check)
 
+    lab = sub.add_parser("lab", help="start your own module for a lab")
+    lab_new = lab.add_subparsers(dest="lab_command", required=True).add_parser(
+        "new", help="write the lab's README, Kbuild and a skeleton with TODOs into DIR")
+    lab_new.add_argument("lab", choices=LABS)
+    lab_new.add_argument("dir", type=Path)
+
     vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
     vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
     type_ = vkbd_sub.add_parser("type", help="type TEXT on a vkbd and show what evdev saw")
@@ -314,6 +320,12 @@ def _kernel_board(board_name: str | None) -> Iterator[Board]:
         board.teardown()
 
 
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from pilab.labs.skeleton import cmd_lab
+
+    return cmd_lab(args)
+
+
 def _cmd_vkbd(args: argparse.Namespace) -> int:
     from pilab.labs.vkbd.keymap import strokes
     from pilab.labs.vkbd.vinput import decode_text, loaded_keyboard
@@ -392,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"list": _cmd_list, "run": _cmd_run, "_guest": _cmd_guest,
                    "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
                    "check": _cmd_check, "grade": _cmd_grade, "_check": _cmd_check_guest,
-                   "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench}
+                   "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench,
+                   "lab": _cmd_lab}
         return handler[args.command](args)
     except ConfigError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
