@@ -21,6 +21,7 @@ from pilab.kernel.evidence import (
     tasklet_runs,
     thread_runs,
     work_runs,
+    workqueue_of,
 )
 from pilab.kernel.trace import TraceEvent, parse_line, parse_trace
 
@@ -175,3 +176,16 @@ def test_irq_threads_by_name() -> None:
     assert irq_of_thread("irq/41-bh_threa") == 41
     assert irq_of_thread("irq/129-s-mmc0") == 129
     assert irq_of_thread("kworker/1:0") is None
+
+
+def test_a_filtered_session_keeps_only_what_pilab_reads() -> None:
+    """bottomhalf-6.1-session.txt: what TraceSession() itself recorded, kernel filters on."""
+    events = after_mark(sample("bottomhalf-6.1-session"), "press")
+    switches = [e for e in events if e.name == "sched_switch"]
+    assert switches and all("irq/" in e.body for e in switches)
+    assert {e.fields["action"] for e in events if e.name.startswith("softirq")} == {"TASKLET"}
+    [top] = handler_runs(events, IRQ)
+    [bottom] = tasklet_runs(events, module="bottomhalf")
+    assert top.end is not None and top.end < bottom.start
+    assert workqueue_of(events, "vmstat_update") == "mm_percpu_wq"
+    assert workqueue_of(events, "bottomhalf_tasklet_fn") is None
