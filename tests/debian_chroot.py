@@ -176,9 +176,11 @@ def _pip_paths() -> list[Path]:
                for v in value.split()]
     paths = []
     for value in values:
-        value = value.removeprefix("file://")
-        if value.startswith("/") and Path(value).exists():
-            paths.append(Path(value))
+        path = Path(value.removeprefix("file://"))
+        # A local PEP 503 index links to its files relative to simple/ (../../files/).
+        path = path.parent if path.name == "simple" else path
+        if path.is_absolute() and path.exists() and path not in paths:
+            paths.append(path)
     return paths
 
 
@@ -210,6 +212,13 @@ class Chroot:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path.resolve(), dest)
 
+    def _trust(self, bundle: Path) -> None:
+        """The host's CA bundle at its own path, and kept when ca-certificates rebuilds it."""
+        self.copy_in(bundle)
+        local = self._inside(Path("/usr/local/share/ca-certificates/pilab-host-bundle.crt"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(bundle.resolve(), local)
+
     def mount(self, source: str, target: Path, *opts: str, readonly: bool = False) -> None:
         """Mount into the chroot; recorded so that cleanup unmounts it."""
         dest = self._inside(target)
@@ -240,9 +249,11 @@ class Chroot:
             self.copy_in(conf)
         for name in CERT_ENV:
             if os.environ.get(name) and Path(os.environ[name]).is_file():
-                self.copy_in(Path(os.environ[name]))
+                self._trust(Path(os.environ[name]))
         for path in _pip_paths():
-            if path.is_file():
+            if path.is_file() and path.suffix in (".crt", ".pem"):
+                self._trust(path)
+            elif path.is_file():
                 self.copy_in(path)
         self.mount("proc", Path("/proc"), "-t", "proc")
         self.mount("/sys", Path("/sys"), "--bind")
