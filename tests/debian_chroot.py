@@ -146,6 +146,11 @@ def base_chroot(suite: str, sources: list[AptSource], arch: str, log: Path) -> P
     except OSError as exc:
         raise Unavailable(f"the apt mirror does not answer for {suite}: {exc}") from None
     partial = root.with_name(root.name + ".partial")
+    # An interrupted debootstrap may leave its /proc and /sys mounted in there.
+    for point in reversed(_mounts_under(partial)):
+        subprocess.run(["umount", "-l", point], check=False)
+    if _mounts_under(partial):
+        raise RuntimeError(f"{partial} still has mounts: not removing it")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(root, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
