@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -281,6 +282,7 @@ class Chroot:
         env = [f"{k}={v}" for k, v in self.env().items()]
         cmd = ["chroot", str(self.root), "/usr/bin/env", "-i", *env, "/bin/bash", "-c",
                f"cd {cwd} && {script}"]
+        start = time.monotonic()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                   check=False)
@@ -291,7 +293,8 @@ class Chroot:
             output = (out.decode(errors="replace") if isinstance(out, bytes) else out)
             output += f"\n[timed out after {timeout:.0f}s]"
         with self.log.open("a") as log:
-            log.write(f"### {script} (exit {status})\n{output}\n")
+            log.write(f"### {script} (exit {status}, {time.monotonic() - start:.0f}s)\n"
+                      f"{output}\n")
         return status, output
 
     def kill_leftovers(self) -> None:
