@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -247,6 +248,10 @@ class Chroot:
                 self.copy_in(auth)
         for name in ("/etc/resolv.conf", "/etc/hosts"):
             self.copy_in(Path(name))
+        # A throwaway system: dpkg need not fsync every file it unpacks.
+        dpkg_cfg = self._inside(Path("/etc/dpkg/dpkg.cfg.d/pilab-unsafe-io"))
+        dpkg_cfg.parent.mkdir(parents=True, exist_ok=True)
+        dpkg_cfg.write_text("force-unsafe-io\n")
         # No daemons start inside the chroot while packages install.
         policy = self._inside(Path("/usr/sbin/policy-rc.d"))
         policy.write_text("#!/bin/sh\nexit 101\n")
@@ -319,9 +324,14 @@ class Chroot:
 
 
 @contextmanager
-def fresh_chroot(base: Path, workdir: Path, sources: list[AptSource],
-                 apt_archives: Path, log: Path) -> Iterator[Chroot]:
-    """A copy of *base* under *workdir*, configured and mounted; always unmounted and removed."""
+def fresh_chroot(base: Path, sources: list[AptSource], apt_archives: Path,
+                 log: Path) -> Iterator[Chroot]:
+    """A copy of *base*, configured and mounted; always unmounted and removed.
+
+    The copy lives next to the cache, not in pytest's shared temp directory,
+    whose clean-up by another pytest run must never walk into its mounts.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=base.parent))
     root = workdir / "root"
     chroot = Chroot(root, log)
     try:
@@ -334,5 +344,5 @@ def fresh_chroot(base: Path, workdir: Path, sources: list[AptSource],
         left = chroot.unmount_all()
         if left:
             raise RuntimeError(f"still mounted, {root} kept: {', '.join(left)}")
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 

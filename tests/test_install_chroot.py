@@ -51,7 +51,7 @@ def test_fresh_debian_installs_and_runs(suite: str, tmp_path: Path) -> None:
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
                           text=True, check=True).stdout.strip()
     archives = dc.cache_root() / f"apt-archives-{suite}-{arch}"
-    with dc.fresh_chroot(base, tmp_path, sources, archives, log) as chroot:
+    with dc.fresh_chroot(base, sources, archives, log) as chroot:
         clone = chroot.root / "root" / "pilab"
         subprocess.run(["git", "clone", "-q", "--no-checkout", str(REPO), str(clone)], check=True)
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", "--detach", head], check=True)
