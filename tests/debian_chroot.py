@@ -186,8 +186,12 @@ def _pip_paths() -> list[Path]:
         path = Path(value.removeprefix("file://"))
         # A local PEP 503 index links to its files relative to simple/ (../../files/).
         path = path.parent if path.name == "simple" else path
-        if path.is_absolute() and path.exists() and path not in paths:
-            paths.append(path)
+        if not path.is_absolute() or not path.exists() or path in paths:
+            continue
+        # Never / or a directory holding the chroots: those would be mounted into themselves.
+        if path.is_dir() and cache_root().is_relative_to(path):
+            continue
+        paths.append(path)
     return paths
 
 
