@@ -141,9 +141,11 @@ def unload_while_busy(board: Board, module: str, when: str,
 
     Returns what the log shows, and whether the unload really met a busy bottom half.
     """
+    from journal import Journal, read_journal
+
     from pilab.labs.bh_thread.lab import BhThreadLab
     from pilab.labs.bottomhalf.lab import BottomhalfLab
-    from pilab.labs.common.halves import BackgroundPress, Journal, read_journal
+    from pilab.labs.common.halves import BackgroundPress
 
     lines = BottomhalfLab().lines if module == "bottomhalf" else BhThreadLab().lines
     second = 2 if module == "bottomhalf" else 1

@@ -16,6 +16,7 @@ from pilab.kernel.holders import describe_holders
 from pilab.kernel.irqs import gpio_irq
 from pilab.kernel.klog import KernelLog, LogCursor
 from pilab.kernel.modules import ModuleStack
+from pilab.kernel.trace import Recorder, TraceSession
 from pilab.pimodels import PiModel
 
 
@@ -88,6 +89,9 @@ class KernelBoard(Board):
 
     def open_log(self) -> LogCursor:
         return KernelLog()
+
+    def open_trace(self) -> Recorder:
+        return TraceSession()
 
     def gpio(self, bcm: int) -> int:
         assert self.chip is not None, "setup() finds the chip"

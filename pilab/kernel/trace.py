@@ -12,12 +12,14 @@ import errno
 import os
 import re
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Protocol
 
 from pilab.errors import MissingDependency, PilabError
 
@@ -316,3 +318,72 @@ class TraceSession:
             match = re.search(r"^overrun: (\d+)", stats.read_text(), re.M)
             lost += int(match[1]) if match else 0
         return lost
+
+
+class Recorder(Protocol):
+    """What a lab records a press with: tracefs (TraceSession) or a model's ModelTrace."""
+
+    def __enter__(self) -> Recorder: ...
+
+    def __exit__(self, *exc: Any) -> None: ...
+
+    def mark(self, text: str) -> None: ...
+
+    def read(self) -> list[TraceEvent]: ...
+
+
+MODEL_FLAGS = {"hardirq": "d.h..", "softirq": "..s..", "process": "....."}
+
+
+class ModelTrace:
+    """A trace that the mock board's Python models write, in the kernel's own words.
+
+    The models emit the events the real kernel would (a handler's entry and
+    exit, a GPIO write, a tasklet's or an IRQ thread's run) from the context
+    they stand for, so the labs read a model's trace as they read tracefs.
+    Times are ``time.monotonic()``, as the ``mono`` trace clock.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[TraceEvent] = []
+        self.recording = False
+        self._where = threading.local()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ModelTrace:
+        with self._lock:
+            self.events.clear()
+            self.recording = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.recording = False
+
+    @contextmanager
+    def running_in(self, context: str, task: str) -> Iterator[None]:
+        """Emit from *context* ("hardirq", "softirq", "process") as *task* meanwhile."""
+        before = getattr(self._where, "now", None)
+        self._where.now = (context, task)
+        try:
+            yield
+        finally:
+            self._where.now = before
+
+    def emit(self, name: str, /, **fields: object) -> None:
+        """Record event *name* with *fields*, from the context set by running_in()."""
+        if not self.recording:
+            return
+        context, task = getattr(self._where, "now", None) or ("process", "python3")
+        values = {k: str(v) for k, v in fields.items()}
+        body = " ".join(f"{k}={v}" for k, v in values.items())
+        event = TraceEvent(task, os.getpid(), 0, MODEL_FLAGS[context], time.monotonic(), name,
+                           values, body)
+        with self._lock:
+            self.events.append(event)
+
+    def mark(self, text: str) -> None:
+        self.emit("tracing_mark_write", text=text)
+
+    def read(self) -> list[TraceEvent]:
+        with self._lock:
+            return list(self.events)
