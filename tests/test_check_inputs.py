@@ -25,11 +25,14 @@ def grade(lab: str, ours: list[str], fixture: Path, tmp_path: Path) -> dict[str,
     mine.mkdir()
     for name in ours:
         shutil.copy(ROOT / "kmods" / name, mine / name)
-    table = tmp_path / "grades.csv"
+    table, junit = tmp_path / "grades.csv", tmp_path / "grades.xml"
     proc = subprocess.run(
         [sys.executable, "-m", "pilab", "grade", lab, str(mine), str(fixture), "--board", "vm",
-         "--csv", str(table)], capture_output=True, text=True, check=False, cwd=ROOT)
+         "--csv", str(table), "--junit-xml", str(junit)],
+        capture_output=True, text=True, check=False, cwd=ROOT)
     print(proc.stdout, proc.stderr[-4000:], sep="\n")
+    if junit.exists():  # why each check failed, for the log of a failing run
+        print(junit.read_text())
     assert table.exists(), f"no CSV (exit {proc.returncode})"
     with table.open() as f:
         return {row["submission"]: row for row in csv.DictReader(f)}

@@ -44,13 +44,14 @@ class Console:
     params: dict[str, int]
 
     def toggled(self) -> bool:
-        """Did the LEDs leave the lock state within a few periods (the timer runs)?"""
-        return wait_for(lambda: self.read() != LOCK_STATE,
+        """Did the LEDs change within a few periods of now (the timer runs)?"""
+        start = self.read()
+        return wait_for(lambda: self.read() != start,
                         QUIET_PERIODS * self.delay_ms / 1000 + SETTLE_SECONDS, interval=0.002)
 
-    def quiet(self) -> list[str]:
-        """The LED changes over QUIET_PERIODS periods (none: nothing blinks)."""
-        after = leds.record(self.read, QUIET_PERIODS * self.delay_ms / 1000)
+    def quiet(self, periods: int = QUIET_PERIODS) -> list[str]:
+        """The LED changes over *periods* periods (none: nothing blinks)."""
+        after = leds.record(self.read, periods * self.delay_ms / 1000)
         return [leds.describe(s.leds) for s in after.samples[1:]]
 
 
@@ -132,18 +133,22 @@ def restores(ctx: CheckContext, step: Step) -> None:
 
 
 def cycles(ctx: CheckContext, step: Step) -> None:
-    """Load, see a toggle, unload, see the lock state: CYCLES times, nothing left."""
+    """Load, see a toggle, unload, see the blinking stop: CYCLES times, nothing left.
+
+    Whether the LEDs come back is the restore check's: here pilab hands them
+    back itself after each unload.
+    """
     with console(ctx) as con:
         for cycle in range(1, CYCLES + 1):
             ctx.live_board.modules.load(ctx.module, **con.params)
-            step.expect(con.toggled(), f"cycle {cycle}: the LEDs never left the lock state")
+            step.expect(con.toggled(), f"cycle {cycle}: the LEDs did not change: nothing "
+                        "blinks")
             ctx.live_board.modules.unload(ctx.module)
             step.expect(not loaded(ctx.module), f"cycle {cycle}: still loaded")
-            step.expect(wait_for(lambda: con.read() == LOCK_STATE, SETTLE_SECONDS),
-                        f"cycle {cycle}: after unload the LEDs show "
-                        f"{leds.describe(con.read())}, not the lock state")
-        changes = con.quiet()
-        step.expect(not changes, f"after the last unload the LEDs still change: {changes}")
+            changes = con.quiet(periods=2)
+            step.expect(not changes, f"cycle {cycle}: the LEDs still change after unload "
+                        f"({', '.join(changes)}): the timer outlived the module")
+            vt.leds_follow_lock_state(con.fd)
     step.note(cycles=CYCLES, delay_ms=con.delay_ms)
 
 
@@ -161,6 +166,7 @@ CHECKS = [
           "KDSETLED with a value above 7 (RESTORE_LEDS 0xff), which hands the LEDs back to "
           "the lock state; KDSETLED 0 just turns them off", 60.0),
     Check(f"{CYCLES} load/unload cycles", cycles,
-          "each unload must stop the timer and work, restore the LEDs and drop the tty "
-          "reference init took (tty_kref_put)", 180.0),
+          "each unload must stop the timer for good and wait for the work (a timer left "
+          "armed runs freed code), and drop the tty reference init took (tty_kref_put)",
+          180.0),
 ]
