@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 
 import evdev
@@ -23,10 +23,10 @@ from pilab.check.context import CheckContext
 from pilab.check.suite import Check
 from pilab.errors import ConfigError, ModuleError
 from pilab.kernel.modules import loaded
-from pilab.labs.common.checks import CYCLES, behaviour_check
+from pilab.labs.common.checks import CYCLES
 from pilab.labs.kbleds import leds, vt
-from pilab.labs.kbleds.lab import SETTLE_SECONDS, module_takes
-from pilab.steps import Step, StepFailed, wait_for
+from pilab.labs.kbleds.lab import SETTLE_SECONDS, KbledsLab, module_takes
+from pilab.steps import FAILED, LabAborted, LabResult, Step, StepFailed, StepRecorder, wait_for
 
 LOCK_STATE = leds.NUM | leds.SCROLL  # lit before loading: neither "all on" nor "all off"
 FAST_MS = 50  # delay_ms for a module that takes it: quick toggles to unload between
@@ -80,6 +80,22 @@ def console(ctx: CheckContext) -> Iterator[Console]:
             raise StepFailed(f"the LEDs show {leds.describe(read())}, not the lock state "
                              f"{leds.describe(LOCK_STATE)}, before loading")
         yield Console(fd, read, delay, params)
+
+
+def behaviour(ctx: CheckContext, step: Step) -> None:
+    """The lab's own steps with the submission's module, except whether unload restores
+    the LEDs: "restores the LEDs on unload" scores that, so one fault costs one check."""
+    lab = KbledsLab()
+    lab.module, lab.judge_restore = ctx.module, False
+    result = LabResult(ctx.lab, ctx.board_name)
+    with suppress(LabAborted):
+        lab.run(ctx.live_board, StepRecorder(result, out=None))
+    step.note(steps=[f"{s.status.upper()} {s.name}" + (f": {s.reason}" if s.reason else "")
+                     for s in result.steps])
+    bad = [s for s in result.steps if s.status == FAILED]
+    if bad:
+        step.traceback = bad[0].traceback
+        step.expect(False, f"{bad[0].name}: {bad[0].reason}")
 
 
 def console_held(ctx: CheckContext) -> str | None:
@@ -153,10 +169,10 @@ def cycles(ctx: CheckContext, step: Step) -> None:
 
 
 CHECKS = [
-    behaviour_check("a timer blinks the LEDs through the console's tty (KDSETLED) every "
-                    "delay_ms (200 ms, HZ / 5, without the parameter), all LEDs in mask on, "
-                    "then off (or the lock state, as the guide's 0xff); on unload stop the "
-                    "timer and send a value above 7", 120.0),
+    Check("behaviour", behaviour,
+          "a timer blinks the LEDs through the console's tty (KDSETLED) every delay_ms "
+          "(200 ms, HZ / 5, without the parameter), all LEDs in mask on, then off (or the "
+          "lock state, as the guide's 0xff); unload stops it", 120.0),
     Check("refuses cleanly without a console tty", refuses_without_tty,
           "vc_cons[fg_console].d->port.tty is NULL while no one has the tty open: take it "
           "with tty_port_tty_get() and return -ENODEV when there is none, before arming the "

@@ -54,6 +54,9 @@ class KbledsLab(Lab):
     # host starves the VM; such outliers move the mean (reported) but not the
     # median, while a wrong period moves every interval. See leds.blink_problems.
     tolerance = 0.15
+    # pilab check scores the restore on its own ("restores the LEDs on unload"):
+    # its behaviour check sets this False, so one fault costs one check
+    judge_restore = True
 
     def params(self, board: Board) -> dict[str, int]:
         """delay_ms and mask, as far as the module takes them; else it must use the defaults."""
@@ -120,7 +123,8 @@ class KbledsLab(Lab):
                 board.modules.unload(self.module)
                 back = wait_for(lambda: read() == before, SETTLE_SECONDS)
                 step.note(leds=leds.describe(read()))
-                step.expect(back, f"after unload the LEDs show {leds.describe(read())}, "
+                step.expect(back or not self.judge_restore,
+                            f"after unload the LEDs show {leds.describe(read())}, "
                             f"not the lock state {leds.describe(before)}")
                 after = leds.record(read, QUIET_PERIODS * self.delay_ms / 1000)
                 changes = [leds.describe(s.leds) for s in after.samples[1:]]
