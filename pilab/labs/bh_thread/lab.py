@@ -16,6 +16,11 @@ class BhThreadLab(HalvesLab):
                       "and sleeps work_ms", "button 1 twice while its thread works: the "
                       "thread runs once more, not twice")
 
+    def runs(self, press: Press) -> int:
+        """An IRQ thread woken while it runs loops without switching out: the trace shows
+        one long run. Each run switches the LED once, so its writes count the runs."""
+        return sum(w.irq_thread is not None and w.context == "process" for w in press.led_writes)
+
     def check_split(self, step: Step, press: Press, button: int, irqs: list[int],
                     led: int) -> None:
         """The LED was set by this button's IRQ thread, in process context."""

@@ -199,6 +199,10 @@ class HalvesLab(Lab):
                     led: int) -> None:
         """Who switched the LED, and what kind of bottom half ran, for one press."""
 
+    def runs(self, press: Press) -> int:
+        """How many times the bottom half ran: one traced run each (tasklets, work)."""
+        return len(press.halves)
+
     # ---- the machinery
 
     def watch(self, board: Board, bench: Bench, stack: ExitStack, irqs: list[int], led: int,
@@ -305,13 +309,12 @@ class HalvesLab(Lab):
                     f"the first {worker} ran (it took {took}: a bottom half that does the "
                     "slow work, mdelay or msleep, shows the lesson)")
         self.check_irq_counts(step, press, presses)
-        tops = sum(len(runs) for runs in press.handlers)
-        step.note(top_halves=tops, runs=len(press.halves))
-        step.expect(len(press.halves) < tops, f"the {worker} ran {len(press.halves)} times for "
-                    f"{tops} top halves: asked again while it runs, a {worker} runs once more, "
-                    "not once per request")
-        step.expect(len(press.halves) >= 2, f"the {worker} ran {len(press.halves)} time(s): "
-                    "asked again while it ran, it must run once more")
+        tops, runs = sum(len(r) for r in press.handlers), self.runs(press)
+        step.note(top_halves=tops, runs=runs)
+        step.expect(runs < tops, f"the {worker} ran {runs} times for {tops} top halves: asked "
+                    f"again while it runs, a {worker} runs once more, not once per request")
+        step.expect(runs >= 2, f"the {worker} ran {runs} time(s): asked again while it ran, "
+                    "it must run once more")
         last = [1, *self.busy_extra][-1]
         step.expect(press.led_after == int(last == 1),
                     f"the LED is not {led_word(last)} after button {last}")
