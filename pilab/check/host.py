@@ -189,10 +189,17 @@ def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
               release: str | None = None) -> list[CheckRun]:
     """Check every submission, in as few boots as the crashes allow."""
+    return grade_many([(lab, sources) for sources in submissions], board, model, out, release)
+
+
+def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
+               model: str | None = None, out: TextIO | None = sys.stderr,
+               release: str | None = None) -> list[CheckRun]:
+    """Check submissions of any labs, (lab, sources) each, all in the same VM boots."""
     release = release or headers_release()
     jobs: dict[str, Job] = {}
     try:
-        for index, sources in enumerate(submissions):
+        for index, (lab, sources) in enumerate(items):
             jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
         if any(job.todo for job in jobs.values()):
             _run_in_vm(jobs, release, out)

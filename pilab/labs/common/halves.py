@@ -235,10 +235,12 @@ class HalvesLab(Lab):
                     else:
                         quiet_since = None
                     if time.monotonic() > deadline:
+                        state = (f"{len(halves)} runs seen ({sum(r.end is None for r in halves)}"
+                                 f" unfinished), presses done: {[p.done() for p in pressers]}")
                         raise StepFailed(
                             f"pressing button {first}: no {self.wording.worker} ran and ended "
-                            f"within {limit:.0f}s after the top half; the kernel's trace:\n"
-                            + describe(events, irqs, [led], self.module))
+                            f"within {limit:.0f}s after the top half ({state}); the kernel's "
+                            "trace:\n" + describe(events, irqs, [led], self.module))
                     time.sleep(0.02)
             except BaseException:
                 for presser in pressers:
