@@ -8,6 +8,7 @@ beside them, which must still score full marks.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -153,9 +154,10 @@ def test_hostile_modules_fail_alone_and_leave_no_trace(
         for case in suite:
             failures = [r for r in case.result if isinstance(r, Failure)]
             reasons[sub, case.name] = failures[0].message if failures else ""
+    with capsys.disabled():
+        for (sub, check), reason in sorted(reasons.items()):
+            print(f"{sub:18} {check[:28]:28} {reason[:150]!r}")
     assert "No such file or directory" in reasons["include-host-file", "builds"]
-    import re
-
     for name, expected in IN_VM.items():
         assert re.search(expected, reasons[name, "behaviour"]), (name, reasons[name, "behaviour"])
 
