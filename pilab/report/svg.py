@@ -77,7 +77,7 @@ def _spans(spans: list[list[object]], x0: float, scale: float, y: float, end: fl
         x, w = x0 + begin * scale, max((finish - begin) * scale, 2.0)
         took = "still running" if stop is None else _ms(finish - begin)
         parts.append(f'<rect class="span" x="{x:.1f}" y="{y + 8}" width="{w:.1f}" '
-                     f'height="{ROW_H - 16}" fill="{colour}" fill-opacity="0.8">'
+                     f'height="{ROW_H - 16}" fill="{colour}">'
                      f'<title>{escape(str(name))}: {took}</title></rect>')
         if x - labelled >= LABEL_GAP:  # else the span's tooltip tells
             labelled = x
