@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print results as JSON")
     run.add_argument("--junit-xml", type=Path, metavar="FILE",
                      help="also write the results as JUnit XML (a lab is a testsuite)")
+    run.add_argument("--report", type=Path, metavar="DIR", help="also write an HTML report with "
+                     "each press's timeline, a VCD of the GPIO lines and a Perfetto trace")
     run.add_argument("--manual", action="store_true",
                      help="you press the real buttons when asked (GPIO labs)")
     _kernel_option(run)
@@ -169,6 +171,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(render_json(results) if args.json else "\n" + render_table(results))
     if args.junit_xml:
         write_junit(results, args.junit_xml)
+    if args.report:
+        from pilab.report.files import write_report
+
+        print(f"report: {write_report(results, args.report)}", file=out)
     return EXIT_OK if all(r.status == PASSED for r in results) else EXIT_FAILED
 
 

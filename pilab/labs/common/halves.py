@@ -34,6 +34,7 @@ from pilab.kernel.trace import TraceEvent
 from pilab.labs.common.buttons import load_button_module, unload_frees_irqs
 from pilab.labs.common.lab import Bench, Lab
 from pilab.labs.common.loglines import LogLine
+from pilab.report.timeline import drive_gpios, press_timeline
 from pilab.steps import Step, StepFailed, StepRecorder
 
 # The lab asks our module for a 300 ms bottom half, not its default 500:
@@ -184,6 +185,8 @@ class HalvesLab(Lab):
                     step.expect(bench.led() == 1 - level,
                                 f"the LED read {bench.led()} before the press")
                     press = self.watch(board, bench, stack, irqs, led, button)
+                    step.note(timeline=press_timeline(press.events, irqs, led, drive_gpios(
+                        board, wiring), self.module))
                     self.check_press(step, press, button, irqs, led)
                     self.check_irq_counts(step, press, {button: 1})
             with steps.step(self.wording.busy) as step:
@@ -303,7 +306,8 @@ class HalvesLab(Lab):
             later = sorted(run.start for runs in press.handlers for run in runs)[1:]
             landed = first is not None and first.end is not None and bool(later) and all(
                 first.start <= t <= first.end for t in later[-len(self.busy_extra):])
-            step.note(attempts=attempt)
+            step.note(attempts=attempt, timeline=press_timeline(
+                press.events, irqs, led, drive_gpios(board, self.wiring()), self.module))
             if landed or self.manual:
                 break
         took = f"{(first.duration or 0) * 1000:.0f} ms" if first else "no time"

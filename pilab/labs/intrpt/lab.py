@@ -10,6 +10,7 @@ from pilab.kernel.evidence import after_mark, describe, gpio_writes
 from pilab.labs.common.buttons import load_button_module, unload_frees_irqs
 from pilab.labs.common.lab import Lab
 from pilab.labs.intrpt.loglines import PRESS
+from pilab.report.timeline import drive_gpios, press_timeline
 from pilab.steps import Step, StepRecorder
 
 
@@ -47,7 +48,9 @@ class IntrptLab(Lab):
                     events = after_mark(trace.read(), "pilab: press")
                 level = int(buttons[-1] == 1)
                 writes = [w for w in gpio_writes(events, led) if w.value == level]
-                step.note(led_writes=[f"{w.value} in {w.context} ({w.task})" for w in writes])
+                step.note(led_writes=[f"{w.value} in {w.context} ({w.task})" for w in writes],
+                          timeline=press_timeline(events, irqs, led, drive_gpios(board, wiring),
+                                                  self.module))
                 step.expect(any(w.context == "hardirq" for w in writes),
                             f"the LED was not set to {level} in a hard IRQ handler; the kernel's "
                             f"trace:\n{describe(events, irqs, [led], self.module)}")
