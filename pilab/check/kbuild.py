@@ -59,6 +59,9 @@ def sandbox_command(argv: list[str], workdir: Path) -> list[str]:
         bwrap, "--unshare-all", "--die-with-parent", "--new-session",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
         "--ro-bind", "/usr", "/usr",
+        # Debian's awk, cc, ld... are /usr/bin links into /etc/alternatives: only that
+        # directory of /etc is shown (Kbuild runs awk).
+        "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
