@@ -1,0 +1,169 @@
+"""pilab check / pilab grade against deliberately broken modules (tests/fixtures/broken).
+
+Each fixture is our own module with one bug; its first comment lines say
+which checks it must fail. One ``pilab grade`` per lab runs them all, with
+our module as one more submission, so the suite pays a boot per lab plus one
+per crash. The build tests need no VM: a submission's build files are never
+run, and the sandbox hides the host's files.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from junitparser import Failure, JUnitXml
+
+from pilab.check.host import prepare_job
+from pilab.check.report import as_dict
+from pilab.check.suite import lab_checks
+from pilab.vmhost.image import headers_release
+
+ROOT = Path(__file__).resolve().parent.parent
+KMODS = ROOT / "kmods"
+BROKEN = ROOT / "tests" / "fixtures" / "broken"
+OURS = "ours"
+
+# lab -> fixture -> the checks it must fail (every other check passes)
+CYCLES = "25 load/unload cycles"
+BUSY = "a busy pin fails the load cleanly"
+BAD = "bad pins are refused cleanly"
+RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "intrpt": {
+        OURS: set(),
+        "led_swapped": {"behaviour"},
+        "no_unwind": {BAD, BUSY},
+        "no_free_irq": {"behaviour", BUSY, CYCLES},
+        "dev_id_mismatch": {"behaviour", BUSY, CYCLES},
+    },
+    "bottomhalf": {
+        OURS: set(),
+        "msleep_in_irq": {"behaviour", CYCLES},
+        "no_tasklet_kill": {RUNS, PENDING, CYCLES},
+    },
+    "bh_thread": {
+        OURS: set(),
+        "oops_on_load": {"behaviour", BUSY, CYCLES},
+    },
+}
+CRASHES = {("bottomhalf", "no_tasklet_kill"), ("bh_thread", "oops_on_load")}
+
+
+def submission(lab: str, name: str, dest: Path) -> Path:
+    """A submission directory: the fixture's (or our) <lab>.c and the shared lab_pins.h."""
+    directory = dest / name
+    directory.mkdir(parents=True)
+    source = KMODS / f"{lab}.c" if name == OURS else BROKEN / lab / name / f"{lab}.c"
+    shutil.copy(source, directory / f"{lab}.c")
+    shutil.copy(KMODS / "lab_pins.h", directory)
+    return directory
+
+
+def pilab(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "pilab", *args], capture_output=True,
+                          text=True, check=False, cwd=ROOT)
+    print(proc.stdout, proc.stderr[-4000:], sep="\n")
+    return proc
+
+
+def test_every_fixture_is_named_in_a_test() -> None:
+    """A fixture nobody grades proves nothing."""
+    on_disk = {(p.parent.parent.name, p.parent.name) for p in BROKEN.glob("*/*/*.c")}
+    named = {(lab, name) for lab, items in EXPECTED.items() for name in items if name != OURS}
+    assert on_disk == named
+    for lab, name in on_disk:
+        head = (BROKEN / lab / name / f"{lab}.c").read_text().splitlines()[1:3]
+        assert head[0].startswith("// BROKEN: ") and head[1].startswith("// MUST FAIL: ")
+
+
+@pytest.mark.vm
+@pytest.mark.parametrize("lab", list(EXPECTED))
+def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path) -> None:
+    dirs = [submission(lab, name, tmp_path / "subs") for name in EXPECTED[lab]]
+    table, junit = tmp_path / "grade.csv", tmp_path / "grade.xml"
+    proc = pilab("grade", lab, *map(str, dirs), "--csv", str(table), "--junit-xml", str(junit))
+    assert proc.returncode == 1, "some submissions fail: exit code 1"
+
+    checks = ["builds", "interface", *[c.name for c in lab_checks(lab)]]
+    with open(table, newline="") as f:
+        rows = {row["submission"]: row for row in csv.DictReader(f)}
+    assert list(rows) == list(EXPECTED[lab])
+    for name, must_fail in EXPECTED[lab].items():
+        row = rows[name]
+        statuses = {check: row[check] for check in checks}
+        assert {c for c, s in statuses.items() if s == "failed"} == must_fail, (name, statuses)
+        assert {s for c, s in statuses.items() if c not in must_fail} == {"passed"}, name
+        assert int(row["total"]) == len(checks)
+        assert int(row["passed"]) == len(checks) - len(must_fail)
+
+    suites = list(JUnitXml.fromfile(str(junit)))
+    assert len(suites) == len(dirs)
+    for suite, name in zip(suites, EXPECTED[lab], strict=True):
+        assert suite.name.endswith(f"/{name}")
+        cases = {case.name: case for case in suite}
+        assert set(cases) == set(checks)
+        failing = {n for n, case in cases.items() if any(isinstance(r, Failure)
+                                                          for r in case.result)}
+        assert failing == EXPECTED[lab][name]
+        assert suite.failures == len(failing) and suite.tests == len(checks)
+        if (lab, name) in CRASHES:  # the console's excerpt says what the kernel did
+            texts = [r.text or "" for n in failing for r in cases[n].result]
+            assert any("Oops" in t or "BUG:" in t for t in texts), texts
+
+
+@pytest.mark.vm
+def test_check_without_sources_is_our_module_all_passing() -> None:
+    proc = pilab("check", "intrpt")
+    total = len(lab_checks("intrpt")) + 2
+    assert proc.stdout.rstrip().splitlines()[-1] == f"Total: {total}/{total}"
+    assert proc.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def release() -> str:
+    return headers_release()
+
+
+def test_build_files_of_a_submission_never_run(tmp_path: Path, release: str) -> None:
+    directory = submission("intrpt", OURS, tmp_path)
+    outside = tmp_path / "ran"
+    for build_file in ("Makefile", "Kbuild"):
+        (directory / build_file).write_text(
+            f"$(shell touch {outside}-{build_file})\n"
+            f"$(shell touch $(src)/ran-{build_file} $(M)/ran-{build_file})\nobj-m += intrpt.o\n")
+    job = prepare_job("intrpt", [directory], release)
+    try:
+        assert job.built is not None and job.built.ok, job.built and job.built.errors
+        assert job.built.directory is not None
+        left = [p.name for p in [*tmp_path.glob("ran-*"), *job.built.directory.glob("ran-*")]]
+        assert not left, f"a submission's build file ran: {left}"
+        assert as_dict(job.run)["ignored"] == ["Kbuild", "Makefile"]
+        builds = job.run.results[0]
+        assert builds.status == "passed" and "Kbuild, Makefile" in builds.reason
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def test_a_host_file_is_out_of_the_sandbox(tmp_path: Path, release: str) -> None:
+    host_file = Path("/etc/passwd")
+    assert host_file.is_file(), "the test needs a host file outside /usr"
+    directory = submission("intrpt", OURS, tmp_path)
+    source = directory / "intrpt.c"
+    source.write_text(source.read_text().replace(
+        '#include "lab_pins.h"', f'#include "lab_pins.h"\n#include "{host_file}"'))
+    job = prepare_job("intrpt", [directory], release)
+    try:
+        builds = job.run.results[0]
+        assert builds.name == "builds" and builds.status == "failed"
+        assert f"{host_file}: No such file or directory" in builds.reason, builds.reason
+        assert not job.todo, "nothing is checked in the VM"
+        assert all(r.status == "failed" for r in job.run.results)
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)
