@@ -74,8 +74,10 @@ class KernelBoard(Board):
         return self._loader
 
     def use_modules_from(self, directory: Path) -> None:
-        """Load .ko files from *directory* (a submission's build) instead of the kit's."""
-        self._loader.stack.kmod_dir = directory
+        """Load the modules built in *directory* (a submission's) from there, the rest
+        (vgpio) from the kit's build."""
+        for ko in directory.glob("*.ko"):
+            self._loader.stack.elsewhere[ko.stem] = directory
 
     @property
     def pin_factory(self) -> Factory:

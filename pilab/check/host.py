@@ -99,8 +99,8 @@ def _prepare(lab: str, sources: list[Path] | None, release: str,
              run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
     """Build the submission (or the kit); the module dir and the modules in load order."""
     wanted = LAB_MODULES.get(lab)
+    build(release)  # the kit's modules: vgpio, the VM's GPIO header
     if not sources:
-        build(release)
         return module_dir(release), wanted or [lab], None
     submission: Submission = gather(sources)
     run.ignored = list(submission.ignored)
