@@ -21,6 +21,7 @@ from junitparser import Failure, JUnitXml
 from pilab.check.host import prepare_job
 from pilab.check.report import as_dict
 from pilab.check.suite import lab_checks
+from pilab.labs.common.unload_trace import bottom_half_outlived
 from pilab.vmhost.image import headers_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +38,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "intrpt": {
         OURS: set(),
         "led_swapped": {"behaviour"},
+        "msleep_in_irq": {"behaviour", CYCLES},
         "no_unwind": {BAD, BUSY},
-        "no_free_irq": {"behaviour", BUSY, CYCLES},
         "dev_id_mismatch": {"behaviour", BUSY, CYCLES},
+        "no_free_irq": {"behaviour", BUSY, CYCLES},
     },
     "bottomhalf": {
         OURS: set(),
-        "msleep_in_irq": {"behaviour", CYCLES},
         "no_tasklet_kill": {RUNS, PENDING, CYCLES},
     },
     "bh_thread": {
@@ -167,3 +168,21 @@ def test_a_host_file_is_out_of_the_sandbox(tmp_path: Path, release: str) -> None
     finally:
         if job.built is not None and job.built.directory is not None:
             shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+TRACE = """\
+ python3-245  [001] d.h1.  10.000100: irq_handler_entry: irq=41 name=bottomhalf#button1
+ python3-245  [001] ..s1.  10.000200: softirq_entry: vec=6 [action=TASKLET]
+   rmmod-250  [000] .....  10.100000: module_free: bottomhalf
+ python3-245  [001] ..s1.  10.500300: softirq_exit: vec=6 [action=TASKLET]
+"""
+
+
+def test_trace_shows_a_tasklet_running_past_unload() -> None:
+    outlived = bottom_half_outlived(TRACE, "bottomhalf", 41)
+    assert outlived is not None and outlived.cpu == 1 and outlived.freed == 10.1
+    waited = TRACE.splitlines()
+    waited[2], waited[3] = waited[3], waited[2]  # tasklet_kill(): the tasklet ends first
+    assert bottom_half_outlived("\n".join(waited), "bottomhalf", 41) is None
+    assert bottom_half_outlived(TRACE, "bottomhalf", 42) is None  # another IRQ's softirq
+    assert bottom_half_outlived(TRACE, "intrpt", 41) is None

@@ -13,6 +13,7 @@ from pilab.errors import ModuleError
 from pilab.kernel.holders import line_consumers
 from pilab.kernel.modules import loaded
 from pilab.labs.common.lab import Bench
+from pilab.labs.common.unload_trace import UnloadTrace, bottom_half_outlived
 from pilab.steps import FAILED, LabAborted, LabResult, Step, StepRecorder
 
 CYCLES = 25
@@ -163,6 +164,7 @@ def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> Non
     assert irq is not None
     counts = board.irq_count(irq)
     with ExitStack() as stack:
+        trace = stack.enter_context(UnloadTrace())
         bench = Bench(board, wiring, stack)
         presser = BackgroundPress(bench, presses, in_child=True)
         stack.callback(presser.stop)
@@ -174,7 +176,9 @@ def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> Non
         while not presser.done():
             time.sleep(0.005)
     time.sleep(1.0)  # a bottom half left behind would run (and crash) by now
-    step.note(presses=list(presses))
+    step.note(presses=list(presses), traced=trace.available)
+    outlived = bottom_half_outlived(trace.text, ctx.module, irq)
+    step.expect(outlived is None, f"{outlived}: exit must wait for the bottom half")
 
 
 def unload_running(ctx: CheckContext, step: Step) -> None:
