@@ -174,6 +174,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from pilab.check.suite import score
 
     board = _check_board(args)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # the VM goes with us
     run = check_lab(args.lab, args.sources or None, board, args.model)
     print(report.render_json(run) if args.json else report.render_text(run))
     if args.junit_xml:
@@ -192,6 +193,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (one directory per submission)")
     board = _check_board(args)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # the VM goes with us
     runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model)
     names = [d.name or str(d) for d in args.dirs]
     print(report.grade_table(runs, names))
