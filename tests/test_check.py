@@ -40,8 +40,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "led_swapped": {"behaviour"},
         "msleep_in_irq": {"behaviour", CYCLES},
         "no_unwind": {BAD, BUSY},
-        "dev_id_mismatch": {"behaviour", BUSY, CYCLES},
-        "no_free_irq": {"behaviour", BUSY, CYCLES},
+        "dev_id_mismatch": {"behaviour", CYCLES},
+        "no_free_irq": {"behaviour", CYCLES},
     },
     "bottomhalf": {
         OURS: set(),
