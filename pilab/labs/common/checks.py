@@ -188,7 +188,7 @@ def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> Non
         while not presser.done():
             time.sleep(0.005)
     time.sleep(1.0)  # a bottom half left behind would run (and crash) by now
-    step.note(presses=list(presses), traced=trace.available)
+    step.note(presses=list(presses), traced=trace.available, exit_probed=trace.probed)
     outlived = bottom_half_outlived(trace.text, ctx.module, irq)
     step.expect(outlived is None, f"{outlived}: exit must wait for the bottom half")
 
