@@ -20,6 +20,7 @@ from pathlib import Path
 from pilab.check.context import CheckContext
 from pilab.check.suite import Check, CheckResult, lab_checks
 from pilab.kernel.klog import LogCursor
+from pilab.kernel.modules import loaded
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
@@ -136,6 +137,22 @@ def _no_stray_files(result: CheckResult, scratch: Path) -> None:
     result.status = FAILED
 
 
+def leftovers(jobs: dict[str, tuple[CheckContext, list[str]]]) -> list[str]:
+    """Modules a check loaded that would not unload (a leaked IRQ or line pins them)."""
+    names = {"vgpio", *(m for ctx, _ in jobs.values() for m in ctx.modules)}
+    return sorted(name for name in names if loaded(name))
+
+
+def restart(progress: Progress, left: list[str]) -> None:
+    """The last check left *left* loaded: every later check would trip on it. Reboot:
+    the host starts the VM again for the checks not yet run."""
+    progress.running = None
+    progress.save()
+    marker("restart", f"left loaded: {', '.join(left)}")
+    with open("/proc/sysrq-trigger", "w") as f:
+        f.write("b")
+
+
 def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path,
              in_vm: bool = True) -> dict[str, list[CheckResult]]:
     """Run each job's named checks in the lab's order, saving after every check."""
@@ -144,6 +161,10 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
         for check in lab_checks(ctx.lab):
             if check.name not in names:
                 continue
+            left = leftovers(jobs) if in_vm else []
+            if left:
+                restart(progress, left)
+                time.sleep(60)  # the reboot takes the VM down meanwhile
             progress.running = (job, check.name)
             progress.save()
             marker("start", check.name, check.seconds)

@@ -99,8 +99,7 @@ def _prepare(lab: str, sources: list[Path] | None, release: str,
              run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
     """Build the submission (or the kit); the module dir and the modules in load order."""
     wanted = LAB_MODULES.get(lab)
-    build(release)  # the kit's modules: vgpio, the VM's GPIO header
-    if not sources:
+    if not sources:  # grade_lab built the kit
         return module_dir(release), wanted or [lab], None
     submission: Submission = gather(sources)
     run.ignored = list(submission.ignored)
@@ -202,6 +201,7 @@ def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
     release = release or headers_release()
     jobs: dict[str, Job] = {}
     try:
+        build(release)  # the kit's modules: vgpio (the VM's GPIO header), or the module itself
         for index, (lab, sources) in enumerate(items):
             jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
         if any(job.todo for job in jobs.values()):
