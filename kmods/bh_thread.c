@@ -157,11 +157,17 @@ static int __init button_setup(struct bh_thread_button *b)
 	b->irq = ret;
 
 	/*
-	 * No IRQF_ONESHOT. It is only required when there is no top half;
-	 * with it the line would stay masked until the thread returns, and a
-	 * press meanwhile would be lost on controllers that drop edges on a
-	 * masked line (vgpio does) and never show in /proc/interrupts.
-	 * Without it every edge runs the top half and wakes the thread.
+	 * No IRQF_ONESHOT: we have a top half, and the line is an edge.
+	 * The flag keeps the line masked until the thread returns, but only
+	 * where the flow handler masks it: handle_level_irq() and the
+	 * fasteoi flows do, as a level line would fire again at once while
+	 * the device still asserts it. That is why a request with no top
+	 * half and no IRQF_ONESHOT is refused (-EINVAL) unless the irqchip
+	 * is marked ONESHOT_SAFE. An edge line runs handle_edge_irq()
+	 * (vgpio's flow; pinctrl-bcm2835 switches a line to it for edge
+	 * triggers), which never looks at the flag: with it or without,
+	 * every edge is counted, runs the top half and wakes the thread,
+	 * and wakes during a run coalesce into one more run.
 	 */
 	ret = request_threaded_irq(b->irq, button_top_half, button_bottom_half,
 				   IRQF_TRIGGER_RISING, b->name, b);

@@ -20,12 +20,17 @@
  *   reference keeps the tty (and through it the vc) alive even if every
  *   file on it is closed meanwhile.
  * - The guide calls the ioctl from the timer, i.e. in softirq context, on
- *   behalf of whatever task the timer interrupted.  vt_ioctl() may sleep,
- *   and it grants KDSETLED only if current owns the tty or has
- *   CAP_SYS_TTY_CONFIG, so the result depended on the interrupted task.
- *   Our timer only queues a work item; the work runs in a kworker, a kernel
- *   thread with full kernel credentials, in process context, so the ioctl
- *   may sleep and always passes the permission check.
+ *   behalf of whatever task the timer interrupted.  KDSETLED itself only
+ *   takes a spinlock (setledstate() under led_lock) and schedules the
+ *   keyboard tasklet, so it does not sleep.  But vt_ioctl() grants it only
+ *   if current has the tty as its controlling tty or has
+ *   CAP_SYS_TTY_CONFIG, and in a timer callback current is just the task
+ *   that happened to be interrupted: the LEDs changed or not (-EPERM)
+ *   depending on who was running, and a granted capable() check was
+ *   charged to that unrelated task (audit, PF_SUPERPRIV).  Our timer only
+ *   queues a work item; the work runs in a kworker, a kernel thread with
+ *   the kernel's own credentials, so the check always passes, on our
+ *   behalf.
  * - The guide alternates "all on" with "real state"; we alternate "LEDs in
  *   mask on" with "all off", so the chosen LEDs visibly blink whatever the
  *   lock state is.  The real state is restored (value > 7) on unload, from
@@ -99,7 +104,7 @@ static void kbleds_work_fn(struct work_struct *work)
 		leds = kb->lit ? kb->mask : 0;
 	}
 
-	/* Process context in a kworker: may sleep, capable() is true. */
+	/* In a kworker: current is our kernel thread, capable() is true. */
 	ret = kb->tty->ops->ioctl(kb->tty, KDSETLED, leds);
 	if (ret && ret != kb->last_err)
 		pr_warn("KDSETLED %#lx on tty%u failed: %d\n",
@@ -108,8 +113,10 @@ static void kbleds_work_fn(struct work_struct *work)
 }
 
 /*
- * Softirq context: must not sleep, so hand the ioctl to a kworker (of the
- * high priority pool, so busy user tasks delay the blinking less).
+ * Softirq context: current is whichever task the timer interrupted, so the
+ * ioctl's permission check would judge that task.  Hand the ioctl to a
+ * kworker (of the high priority pool, so busy user tasks delay the
+ * blinking less).
  * Re-arm from the previous expiry so the period does not drift, but do not
  * try to catch up on periods missed while the system was stalled.
  */

@@ -9,6 +9,26 @@
 #ifndef LAB_PINS_H
 #define LAB_PINS_H
 
+#include <linux/kconfig.h>
+#include <linux/version.h>
+
+/*
+ * The labs use the number-based legacy GPIO calls (gpio_request(),
+ * gpio_to_irq(), gpio_set_value()...). Since Linux 6.17 <linux/gpio.h>
+ * declares them only with CONFIG_GPIOLIB_LEGACY (which does not exist
+ * before 6.17). Without it, say why and stop: #error alone lets the
+ * compiler go on and report every call as an implicit declaration, a
+ * missing header ends the compilation. (Major and patchlevel, not
+ * LINUX_VERSION_CODE, which checkpatch flags; as in vinput.c.)
+ */
+#define LAB_PINS_KERNEL_AT_LEAST(a, b) \
+	(LINUX_VERSION_MAJOR * 256 + LINUX_VERSION_PATCHLEVEL >= (a) * 256 + (b))
+
+#if LAB_PINS_KERNEL_AT_LEAST(6, 17) && !IS_ENABLED(CONFIG_GPIOLIB_LEGACY)
+#error "intrpt, bottomhalf and bh_thread use the legacy GPIO number API: this kernel is built without CONFIG_GPIOLIB_LEGACY, rebuild it with CONFIG_GPIOLIB_LEGACY=y"
+#include "stop-here-CONFIG_GPIOLIB_LEGACY-is-not-set.h"
+#endif
+
 #include <linux/gpio.h>
 #include <linux/gpio/consumer.h>
 #include <linux/printk.h>

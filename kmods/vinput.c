@@ -20,6 +20,10 @@
  * - Reads honour *ppos and copy only the text there is (simple_read_from_buffer
  *   over copy_to_user), writes are bounded and use copy_from_user.  The guide
  *   used raw_copy_*_user without access_ok() and could copy past its buffer.
+ * - A read continues the text the previous read on the same file started
+ *   (a per-open snapshot, like seq_file), instead of formatting it anew
+ *   each time: read byte by byte across a write, the text would otherwise
+ *   be a mix of two values that nobody wrote.
  * - Export matches the type name exactly; the guide's strncmp prefix match
  *   accepted "vkbdXYZ".  The /dev node is 0600 (class devnode callback).
  */
@@ -111,9 +115,29 @@ EXPORT_SYMBOL_GPL(vinput_parse_decimal);
 
 /* ---- /dev/vinputN ---- */
 
+/*
+ * One open /dev/vinputN.  A read at offset 0, or anywhere but where the
+ * previous read on this file stopped, takes a new snapshot of the device's
+ * text; a read that continues where the last one stopped is served from
+ * the snapshot, so reading a value piece by piece never mixes two values.
+ */
+struct vinput_file {
+	struct vinput *vinput;	/* holds a reference to vinput->dev */
+	struct mutex lock;	/* guards the rest; taken before vinput->lock */
+	bool valid;		/* @text holds a snapshot */
+	loff_t next;		/* where the last read from @text stopped */
+	size_t len;
+	char text[VINPUT_MAX_LEN];
+};
+
 static int vinput_open(struct inode *inode, struct file *file)
 {
+	struct vinput_file *vf;
 	struct vinput *vinput;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	if (!vf)
+		return -ENOMEM;
 
 	mutex_lock(&vinput_mutex);
 	vinput = idr_find(&vinput_idr, iminor(inode));
@@ -121,46 +145,83 @@ static int vinput_open(struct inode *inode, struct file *file)
 		get_device(&vinput->dev);
 	mutex_unlock(&vinput_mutex);
 
-	if (!vinput)
+	if (!vinput) {
+		kfree(vf);
 		return -ENODEV;
-	file->private_data = vinput;
+	}
+	vf->vinput = vinput;
+	mutex_init(&vf->lock);
+	file->private_data = vf;
 	return 0;
 }
 
 static int vinput_release(struct inode *inode, struct file *file)
 {
-	struct vinput *vinput = file->private_data;
+	struct vinput_file *vf = file->private_data;
 
-	put_device(&vinput->dev);
+	put_device(&vf->vinput->dev);
+	mutex_destroy(&vf->lock);
+	kfree(vf);
 	return 0;
 }
 
-static ssize_t vinput_read(struct file *file, char __user *ubuf, size_t count,
-			   loff_t *ppos)
+/* The device's text now, into the file's snapshot (vf->lock held). */
+static int vinput_snapshot(struct vinput_file *vf)
 {
-	struct vinput *vinput = file->private_data;
-	char text[VINPUT_MAX_LEN];
+	struct vinput *vinput = vf->vinput;
 	int len;
 
 	mutex_lock(&vinput->lock);
 	if (vinput->dead)
 		len = -ENODEV;
 	else
-		len = vinput->type->ops->read(vinput, text, sizeof(text));
+		len = vinput->type->ops->read(vinput, vf->text, sizeof(vf->text));
 	mutex_unlock(&vinput->lock);
+
+	vf->valid = len >= 0;
 	if (len < 0)
 		return len;
+	vf->len = min_t(size_t, len, sizeof(vf->text));
+	return 0;
+}
 
-	/* copies at most the text there is, from *ppos on; 0 at its end */
-	return simple_read_from_buffer(ubuf, count, ppos, text,
-				       min_t(size_t, len, sizeof(text)));
+static bool vinput_is_dead(struct vinput *vinput)
+{
+	bool dead;
+
+	mutex_lock(&vinput->lock);
+	dead = vinput->dead;
+	mutex_unlock(&vinput->lock);
+	return dead;
+}
+
+static ssize_t vinput_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	struct vinput_file *vf = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&vf->lock);
+	if (!*ppos || !vf->valid || *ppos != vf->next)
+		ret = vinput_snapshot(vf);
+	else	/* an unexported device gives ENODEV, snapshot or not */
+		ret = vinput_is_dead(vf->vinput) ? -ENODEV : 0;
+	if (!ret) {
+		/* copies at most the text there is, from *ppos on; 0 at its end */
+		ret = simple_read_from_buffer(ubuf, count, ppos, vf->text,
+					      vf->len);
+		vf->next = *ppos;
+	}
+	mutex_unlock(&vf->lock);
+	return ret;
 }
 
 /* One write is one command; a refused write changes nothing. */
 static ssize_t vinput_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	struct vinput *vinput = file->private_data;
+	struct vinput_file *vf = file->private_data;
+	struct vinput *vinput = vf->vinput;
 	char buf[VINPUT_MAX_LEN + 1];
 	int err;
 

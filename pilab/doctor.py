@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
+import platform
 import shutil
 import sys
 from collections.abc import Callable
@@ -25,6 +27,26 @@ def _module(name: str, fix: str) -> Callable[[], str]:
         return "installed"
 
     return check
+
+
+def _lgpio() -> str:
+    """The Python version, and whether lgpio came as a published wheel or was built here."""
+    try:
+        dist = importlib.metadata.distribution("lgpio")
+    except importlib.metadata.PackageNotFoundError:
+        raise PilabError("python module lgpio missing", hint="scripts/install") from None
+    where = f"lgpio {dist.version} for Python {platform.python_version()}"
+    tags = [line.split(":", 1)[1].strip() for line in (dist.read_text("WHEEL") or "").splitlines()
+            if line.startswith("Tag:")]
+    if not tags:
+        installer = (dist.read_text("INSTALLER") or "").strip() or "an unknown installer"
+        return f"{where}, installed by {installer} (no wheel metadata)"
+    if any(tag.split("-")[-1].startswith(("manylinux", "musllinux")) for tag in tags):
+        return f"{where}, a published wheel ({tags[0]})"
+    ext = [f for f in dist.files or [] if f.name.startswith("_lgpio") and f.suffix == ".so"]
+    linked = bool(ext) and b"liblgpio.so" in Path(str(ext[0].locate())).read_bytes()
+    lib = "linked to the system liblgpio" if linked else "with its bundled C library"
+    return f"{where}, built from source on this machine {lib} ({tags[0]})"
 
 
 def _tool(name: str, fix: str) -> Callable[[], str]:
@@ -108,7 +130,7 @@ def checks(root: Path, board: detect.BoardInfo) -> list[Check]:
     common: list[Check] = [
         ("python: gpiozero", _module("gpiozero", "pip install gpiozero")),
         ("python: evdev", _module("evdev", "pip install evdev")),
-        ("python: lgpio", _module("lgpio", "pip install lgpio")),
+        ("python: lgpio", _lgpio),
         ("make", _tool("make", "apt-get install make gcc")),
         ("module signing", _module_signing(root)),
         ("gpiozero pin factory", _pin_factory(board)),

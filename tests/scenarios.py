@@ -80,6 +80,38 @@ EXPECTED_BAD_LOADS = {
     "good load after all that": None,
 }
 
+# What the module logs (lab_pins.h's messages) for each refused load in
+# bad_loads(), in that order; "{m}" is the module's name.
+EXPECTED_REFUSALS = {
+    "duplicate buttons": r"button 2 GPIO \d+: is also button 1 \(error -22\)",
+    "led is a button": r"button 1 GPIO \d+: is also the LED \(error -22\)",
+    "one button": r"buttons: 1 given, exactly 2 needed \(error -22\)",
+    "no such line": r"{m}#led GPIO \d+: no GPIO chip provides it \(error -19\)",
+    "busy button": r"{m}#button1 GPIO \d+: already in use \(error -16\)",
+}
+
+
+def refusal_mismatches(log: list[str], module: str) -> list[str]:
+    """How the refusals *module* logged before its good load differ from EXPECTED_REFUSALS.
+
+    *log* is the kernel log since bad_loads() began; the good load is the first
+    ``<module>: led L, buttons A B, irqs X Y`` line. Empty when every bad load
+    logged exactly its reason, in order, and nothing else.
+    """
+    prefix = f"{module}: "
+    texts = [t.removeprefix(prefix) for t in log if t.startswith(prefix)]
+    good = next((i for i, t in enumerate(texts) if t.startswith("led ")), None)
+    if good is None:
+        return ["the good load's line is missing"]
+    logged = texts[:good]
+    wanted = [(case, pattern.format(m=module)) for case, pattern in EXPECTED_REFUSALS.items()]
+    problems = [f"{case}: logged {text!r}, not /{pattern}/"
+                for (case, pattern), text in zip(wanted, logged, strict=False)
+                if not re.fullmatch(pattern, text)]
+    if len(logged) != len(wanted):
+        problems.append(f"{len(logged)} refusal lines for {len(wanted)} bad loads: {logged}")
+    return problems
+
 
 def manual_run_with_simulated_hand(board_name: str, lab: str, monkeypatch: object) -> object:
     """Run *lab* in manual mode; a simulated hand presses each button when asked."""
@@ -141,9 +173,11 @@ def unload_while_busy(board: Board, module: str, when: str,
 
     Returns what the log shows, and whether the unload really met a busy bottom half.
     """
+    from journal import Journal, read_journal
+
     from pilab.labs.bh_thread.lab import BhThreadLab
     from pilab.labs.bottomhalf.lab import BottomhalfLab
-    from pilab.labs.common.halves import BackgroundPress, Journal, read_journal
+    from pilab.labs.common.halves import BackgroundPress
 
     lines = BottomhalfLab().lines if module == "bottomhalf" else BhThreadLab().lines
     second = 2 if module == "bottomhalf" else 1

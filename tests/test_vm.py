@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 from kernel_matrix import SERIES, choice_of, kernel_or_skip
+from skeleton_build import build_skeletons, skeletons_build_dir
 
 from pilab.labs import LABS
 from pilab.paths import cache_dir
+from pilab.vmhost.image import headers_release
 from pilab.vmhost.kernels import DEFAULT, NEWEST, release_of
 from pilab.vmhost.session import exec_in_vm
 
@@ -24,8 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vm
 
 
+@pytest.fixture
+def skeletons_built() -> None:
+    """The lab skeletons built for the default kernel, in the cache the guest reads."""
+    release = headers_release()
+    build_skeletons(skeletons_build_dir(release), release)
+
+
 @pytest.mark.parametrize("leg", [DEFAULT, SERIES])
-def test_kernel_tests_pass_inside_the_vm(leg: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kernel_tests_pass_inside_the_vm(leg: str, capsys: pytest.CaptureFixture[str],
+                                         skeletons_built: None) -> None:
     """tests/kernel/ against the real kernel, with vgpio taking real interrupts.
 
     On the distribution's default kernel and on the other series its archive

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gpiozero import Factory
 
     from pilab.kernel.klog import LogCursor
+    from pilab.kernel.trace import Recorder
     from pilab.pimodels import PiModel
     from pilab.wiring import Wiring
 
@@ -52,6 +53,10 @@ class Board(ABC):
     @abstractmethod
     def open_log(self) -> LogCursor:
         """A kernel-log cursor that sees only what comes after this call."""
+
+    @abstractmethod
+    def open_trace(self) -> Recorder:
+        """The kernel's trace while open: what ran where, whoever wrote the module."""
 
     @abstractmethod
     def gpio(self, bcm: int) -> int:

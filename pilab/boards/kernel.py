@@ -16,6 +16,7 @@ from pilab.kernel.holders import describe_holders
 from pilab.kernel.irqs import gpio_irq
 from pilab.kernel.klog import KernelLog, LogCursor
 from pilab.kernel.modules import ModuleStack
+from pilab.kernel.trace import Recorder, TraceSession
 from pilab.pimodels import PiModel
 
 
@@ -74,8 +75,10 @@ class KernelBoard(Board):
         return self._loader
 
     def use_modules_from(self, directory: Path) -> None:
-        """Load .ko files from *directory* (a submission's build) instead of the kit's."""
-        self._loader.stack.kmod_dir = directory
+        """Load the modules built in *directory* (a submission's) from there, the rest
+        (vgpio) from the kit's build."""
+        for ko in directory.glob("*.ko"):
+            self._loader.stack.elsewhere[ko.stem] = directory
 
     @property
     def pin_factory(self) -> Factory:
@@ -88,6 +91,9 @@ class KernelBoard(Board):
 
     def open_log(self) -> LogCursor:
         return KernelLog()
+
+    def open_trace(self) -> Recorder:
+        return TraceSession()
 
     def gpio(self, bcm: int) -> int:
         assert self.chip is not None, "setup() finds the chip"

@@ -10,6 +10,7 @@ from gpiozero.pins.mock import MockConnectedPin, MockFactory
 from pilab.boards.base import Board, ModuleLoader
 from pilab.errors import ModuleError
 from pilab.kernel.klog import LogCursor
+from pilab.kernel.trace import Recorder
 from pilab.labs import model_class
 from pilab.labs.common.model import IRQ_BASE, KernelModel, ModelKernel
 from pilab.pimodels import PiModel
@@ -61,6 +62,9 @@ class MockBoard(Board):
 
     def open_log(self) -> LogCursor:
         return self.kernel.log
+
+    def open_trace(self) -> Recorder:
+        return self.kernel.trace
 
     def gpio(self, bcm: int) -> int:
         return bcm  # the models number lines from 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from pilab.check.context import CheckContext
 from pilab.check.suite import Check, CheckResult, lab_checks
 from pilab.kernel.klog import LogCursor
+from pilab.kernel.modules import loaded
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
@@ -27,6 +29,7 @@ MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
 HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
+OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
 
 
 def marker(kind: str, name: str, seconds: float = 0.0) -> None:
@@ -85,9 +88,10 @@ class Progress:
         self.path = path
         self.results: dict[str, list[CheckResult]] = {}
         self.running: tuple[str, str] | None = None  # (job, check)
+        self.down: str | None = None  # the job whose check is ending this boot
 
     def save(self) -> None:
-        data = {"running": self.running,
+        data = {"running": self.running, "down": self.down,
                 "results": {job: [r.to_dict() for r in rs] for job, rs in self.results.items()}}
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w") as f:
@@ -104,10 +108,48 @@ def _watchdog(progress: Progress, job: str, check: Check, done: threading.Event)
     progress.results.setdefault(job, []).append(CheckResult(
         check.name, FAILED, f"hung: no result within {check.seconds + HANG_GRACE:.0f}s "
         "(a call into the module never returned)", check.hint))
-    progress.running = None
+    progress.running, progress.down = None, job
     progress.save()
     marker("hung", check.name)
     with open("/proc/sysrq-trigger", "w") as f:  # reboot now: the VM exits
+        f.write("b")
+
+
+def _no_stray_files(result: CheckResult, scratch: Path) -> None:
+    """Fail *result* if something other than pilab wrote into the run's directory.
+
+    It is the one directory the VM writes back to the host: a module that
+    writes files there (from the kernel, no permission applies) fails the
+    check, and what it wrote is removed before the next check.
+    """
+    stray = sorted(p.name for p in scratch.iterdir() if p.name not in OWN_FILES)
+    if not stray:
+        return
+    for name in stray:
+        path = scratch / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    why = (f"files appeared in pilab's run directory (the one place the VM may write on "
+           f"the host) during this check: {', '.join(stray[:5])}; a module must not write files")
+    result.reason = why if result.status != FAILED else f"{result.reason}; and {why}"
+    result.status = FAILED
+
+
+def leftovers(jobs: dict[str, tuple[CheckContext, list[str]]]) -> list[str]:
+    """Modules a check loaded that would not unload (a leaked IRQ or line pins them)."""
+    names = {"vgpio", *(m for ctx, _ in jobs.values() for m in ctx.modules)}
+    return sorted(name for name in names if loaded(name))
+
+
+def restart(progress: Progress, left: list[str]) -> None:
+    """The last check left *left* loaded: every later check would trip on it. Reboot:
+    the host starts the VM again for the checks not yet run."""
+    progress.running = None
+    progress.save()
+    marker("restart", f"left loaded: {', '.join(left)}")
+    with open("/proc/sysrq-trigger", "w") as f:
         f.write("b")
 
 
@@ -119,6 +161,10 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
         for check in lab_checks(ctx.lab):
             if check.name not in names:
                 continue
+            left = leftovers(jobs) if in_vm else []
+            if left:
+                restart(progress, left)
+                time.sleep(60)  # the reboot takes the VM down meanwhile
             progress.running = (job, check.name)
             progress.save()
             marker("start", check.name, check.seconds)
@@ -128,6 +174,8 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
                                  daemon=True).start()
             result = run_check(ctx, check)
             done.set()
+            if in_vm:
+                _no_stray_files(result, results_file.parent)
             progress.results.setdefault(job, []).append(result)
             progress.running = None
             progress.save()

@@ -30,7 +30,7 @@ LAB_MODULES: dict[str, list[str] | None] = {"vkbd": ["vinput", "vkbd"]}
 CONSOLE_LINES = 400  # what is kept of the VM's console, for crash excerpts
 CRASH_EXCERPT = 25
 BOOT_SECONDS = 300  # a boot, on top of the checks' own bounds
-MAX_BOOTS = 12  # one per crash at most; past that the rest fail
+MAX_DOWNS = 3  # crashes/freezes one submission may cause; past that its other checks fail
 HOST_GRACE = 40.0  # past a check's bound and the guest's own watchdog: the kernel froze
 
 
@@ -99,8 +99,7 @@ def _prepare(lab: str, sources: list[Path] | None, release: str,
              run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
     """Build the submission (or the kit); the module dir and the modules in load order."""
     wanted = LAB_MODULES.get(lab)
-    if not sources:
-        build(release)
+    if not sources:  # grade_lab built the kit
         return module_dir(release), wanted or [lab], None
     submission: Submission = gather(sources)
     run.ignored = list(submission.ignored)
@@ -139,6 +138,7 @@ class Job:
     built: BuildResult | None
     todo: list[str] = field(default_factory=list)
     results: dict[str, CheckResult] = field(default_factory=dict)
+    downs: int = 0  # times one of its checks ended the VM
 
 
 def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str = "vm",
@@ -151,12 +151,14 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
         directory, modules, built = _prepare(lab, sources, release, run)
     except ConfigError as exc:  # not this lab's files: no build, nothing to check
         run.results.append(failed("builds", str(exc)))
-        run.results += [failed(name, "not run: the module did not build") for name in checks]
+        run.results += [failed(name, "not run: the module did not build")
+                        for name in ["interface", *checks]]
         return Job(run, Path(), [], {}, model, None)
     job = Job(run, directory, modules, {}, model, built)
     run.results.append(_build_result(built, run.ignored))
-    if built is not None and not built.ok:
-        run.results += [failed(name, "not run: the module did not build") for name in checks]
+    if built is not None and not built.ok:  # every run has the same columns in a grade table
+        run.results += [failed(name, "not run: the module did not build")
+                        for name in ["interface", *checks]]
         return job
     job.params = module_params(directory / f"{modules[-1]}.ko")
     interface = interface_check(lab, job.params, board, model)
@@ -189,10 +191,18 @@ def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
               release: str | None = None) -> list[CheckRun]:
     """Check every submission, in as few boots as the crashes allow."""
+    return grade_many([(lab, sources) for sources in submissions], board, model, out, release)
+
+
+def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
+               model: str | None = None, out: TextIO | None = sys.stderr,
+               release: str | None = None) -> list[CheckRun]:
+    """Check submissions of any labs, (lab, sources) each, all in the same VM boots."""
     release = release or headers_release()
     jobs: dict[str, Job] = {}
     try:
-        for index, sources in enumerate(submissions):
+        build(release)  # the kit's modules: vgpio (the VM's GPIO header), or the module itself
+        for index, (lab, sources) in enumerate(items):
             jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
         if any(job.todo for job in jobs.values()):
             _run_in_vm(jobs, release, out)
@@ -214,7 +224,7 @@ def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
     """Boot as often as crashes need; a crash fails only the check it happened in."""
     vmlinuz = ensure_image(release)
     boots = 0
-    while any(job.todo for job in jobs.values()) and boots < MAX_BOOTS:
+    while any(job.todo for job in jobs.values()):
         boots += 1
         console = Console(out)
         bound = BOOT_SECONDS + sum(c.seconds for job in jobs.values()
@@ -235,13 +245,19 @@ def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
         for key, items in progress["results"].items():
             for item in items:
                 jobs[key].results[item["name"]] = CheckResult.from_dict(item)
+        down = progress.get("down")
         if progress["running"]:
-            key, name = progress["running"]
-            froze = code == -signal.SIGKILL
-            why = (f"the kernel {'froze' if froze else 'crashed'} during this check (the VM "
-                   f"ended with code {code}); pilab started the VM again for the rest")
-            jobs[key].results[name] = failed(name, why, _hint(jobs[key].run.lab, name),
-                                             console.crash_excerpt())
+            down, name = progress["running"]
+            jobs[down].results[name] = failed(name, _down_reason(code, console),
+                                              _hint(jobs[down].run.lab, name),
+                                              console.crash_excerpt())
+        if down:
+            job = jobs[down]
+            job.downs += 1
+            if job.downs >= MAX_DOWNS:  # the others' checks are not held hostage
+                for name in job.todo:
+                    job.results.setdefault(name, failed(
+                        name, f"not run: this module took the kernel down {job.downs} times"))
         progressed = False
         for job in jobs.values():
             before = len(job.todo)
@@ -253,9 +269,19 @@ def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
                     job.results[name] = failed(name, "not run: the VM gave no result (exit "
                                                f"code {code})", log=console.crash_excerpt())
                 job.todo = []
-    for job in jobs.values():
-        for name in job.todo:
-            job.results[name] = failed(name, f"not run: the kernel crashed {boots} times")
+
+
+def _down_reason(code: int, console: Console) -> str:
+    """Why the VM ended in the middle of a check, as far as its console tells."""
+    again = "; pilab started the VM again for the rest"
+    killed = [line.split("Out of memory:", 1)[1].strip() for line in console.lines
+              if "Out of memory:" in line]
+    if killed:
+        return (f"the kernel ran out of memory during this check (the OOM killer: "
+                f"{killed[0][:120]}){again}")
+    froze = code == -signal.SIGKILL
+    return (f"the kernel {'froze' if froze else 'crashed'} during this check (the VM ended "
+            f"with code {code}){again}")
 
 
 def _hint(lab: str, name: str) -> str:

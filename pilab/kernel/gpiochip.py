@@ -40,14 +40,23 @@ def list_chips(sysfs: Path = SYSFS) -> list[GpioChip]:
             label, base, ngpio = (_read(entry / n) for n in ("label", "base", "ngpio"))
         except OSError:
             continue
-        chardev = None
-        device = entry / "device"
-        if device.exists():
-            name = device.resolve().name
-            if name.startswith("gpiochip") and name[8:].isdigit():
-                chardev = int(name[8:])
-        chips.append(GpioChip(label, int(base), int(ngpio), chardev))
+        chips.append(GpioChip(label, int(base), int(ngpio), _chardev(entry)))
     return chips
+
+
+def _chardev(entry: Path) -> int | None:
+    """N of /dev/gpiochipN for a /sys/class/gpio/gpiochipB entry.
+
+    The class device sits under its gpio_device, .../gpiochipN/gpio/gpiochipB;
+    its ``device`` link, where there is one, points at the same gpiochipN.
+    """
+    candidates = [entry.resolve().parent.parent]
+    if (entry / "device").exists():
+        candidates.insert(0, (entry / "device").resolve())
+    for path in candidates:
+        if path.name.startswith("gpiochip") and path.name[8:].isdigit():
+            return int(path.name[8:])
+    return None
 
 
 def find_chip(labels: tuple[str, ...] = HEADER_LABELS, sysfs: Path = SYSFS) -> GpioChip:

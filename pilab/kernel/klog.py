@@ -55,6 +55,7 @@ def problems(records: Iterable[Record]) -> list[str]:
 
 
 MAX_RECORDS = 5000  # kept in memory; a flood beyond that keeps only its latest lines
+POLL_RECORDS = 5000  # read by one poll(), however fast the kernel logs
 
 
 class LogCursor:
@@ -122,11 +123,18 @@ class KernelLog(LogCursor):
                 f"cannot read {path}", hint="run as root, or: sysctl kernel.dmesg_restrict=0"
             ) from None
         os.lseek(self._fd, 0, os.SEEK_END)
+        self._last_seq: int | None = None
 
     def poll(self) -> list[Record]:
-        """Read what arrived since the last poll; keep it in ``records``."""
+        """Read what arrived since the last poll, at most POLL_RECORDS; keep it in ``records``.
+
+        The bound keeps a flood from holding the caller in here for ever. Records
+        the kernel overwrote before they were read still count in ``seen``: the
+        gap in sequence numbers says how many.
+        """
         new: list[Record] = []
-        while True:
+        missed = 0
+        for _ in range(POLL_RECORDS):
             try:
                 raw = os.read(self._fd, 8192)
             except BlockingIOError:
@@ -139,8 +147,12 @@ class KernelLog(LogCursor):
                 break
             record = parse_record(raw.decode("utf-8", "replace"))
             if record is not None:
+                if self._last_seq is not None and record.seq > self._last_seq + 1:
+                    missed += record.seq - self._last_seq - 1
+                self._last_seq = record.seq
                 new.append(record)
         self.keep(new)
+        self.seen += missed
         return new
 
     def close(self) -> None:

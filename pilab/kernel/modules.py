@@ -112,13 +112,14 @@ class ModuleStack:
 
     def __init__(self, kmod_dir: Path) -> None:
         self.kmod_dir = kmod_dir
+        self.elsewhere: dict[str, Path] = {}  # module name -> the directory of its .ko
         self._loaded: list[str] = []
 
     def load(self, name: str, **params: ParamValue) -> None:
         """insmod kmods/<name>.ko with *params*; remember to unload it."""
         if loaded(name):
             rmmod(name)  # a leftover from an interrupted run
-        insmod(self.kmod_dir / f"{name}.ko", params)
+        insmod(self.elsewhere.get(name, self.kmod_dir) / f"{name}.ko", params)
         self._loaded.append(name)
 
     def unload(self, name: str) -> None:

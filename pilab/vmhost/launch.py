@@ -83,7 +83,12 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     """
     from pilab.vmhost.lean import lean_kernel_args
 
-    cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus)]
+    # 9p, never virtio-fs: QEMU itself then refuses every write to the shared
+    # host root (readonly=on), whatever the guest kernel does. virtio-fs would
+    # leave that to the guest's read-only mount whenever the installed
+    # virtiofsd lacks --readonly (Debian 12's does), and a module is the guest
+    # kernel: it could remount and write to the host as the user running pilab.
+    cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus), "--force-9p"]
     if not kvm_usable():
         cmd.append("--disable-kvm")
     for arg in lean_kernel_args() if lean else ():

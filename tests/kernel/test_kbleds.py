@@ -20,11 +20,13 @@ from pilab.errors import ModuleError
 from pilab.kernel.klog import KernelLog
 from pilab.kernel.modules import insmod, rmmod
 from pilab.labs.kbleds import leds, vt
-from pilab.labs.kbleds.lab import LOADED, STOPPED
 from pilab.runner import run_lab
 from pilab.steps import PASSED, SKIPPED, wait_for
 
 PREFIX = "kbleds: "
+# our module's own lines (the lab judges what the LEDs did, never these)
+LOADED = r"blinking (tty\d+) \(console (\d+)\) LEDs mask=(0x[0-9a-f]+) every (\d+) ms"
+STOPPED = r"stopped, (tty\d+) LEDs show the keyboard state again"
 
 
 

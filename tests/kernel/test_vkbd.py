@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import pairwise
 from multiprocessing.queues import Queue
-from multiprocessing.synchronize import Semaphore
+from multiprocessing.synchronize import Event, Semaphore
 from pathlib import Path
 
 import pytest
@@ -206,6 +206,33 @@ def _writer(node: Path, code: int, writes: int, credits: Semaphore,
         accepted += 1
     os.close(fd)
     results.put((code, accepted))
+
+
+# Releases of keys that are up: accepted and remembered, but no event reaches anyone.
+# Byte for byte, a mix of two of them is (almost always) none of them.
+TORN_COMMANDS = (b"-111", b"-766", b"-2", b"-45")
+TORN_VALUES = 6000  # values read byte by byte while a writer changes them (~1 s in TCG)
+
+
+def _cycling_writer(node: Path, started: Event, stop: Event, results: Queue[int]) -> None:
+    """One writer process: the TORN_COMMANDS in turn, as fast as it can, until *stop*."""
+    fd = os.open(node, os.O_WRONLY)
+    writes = 0
+    started.set()
+    while not stop.is_set():
+        os.write(fd, TORN_COMMANDS[writes % len(TORN_COMMANDS)])
+        writes += 1
+    os.close(fd)
+    results.put(writes)
+
+
+def read_bytewise(fd: int) -> bytes:
+    """One value of /dev/vinputN from offset 0, one read(2) of one byte at a time."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    value = b""
+    while len(value) <= MAX_COMMAND and (byte := os.read(fd, 1)):
+        value += byte
+    return value
 
 
 RACE_SECONDS = 5.0
@@ -540,6 +567,30 @@ class TestWithModulesLoaded:
         print(f"concurrent writers: {WRITERS} x {WRITES_EACH} writes, {keys} key events")
         for code in codes:
             assert per_key[code] == [1, 0] * (WRITES_EACH // 2), f"key {code}"
+
+    def test_bytewise_reads_see_only_values_written(self, keyboard: VirtualKeyboard) -> None:
+        """A value read a byte at a time is one value, whatever was written meanwhile.
+
+        The reads go through one open file while another process writes: every
+        value assembled must be the text of a command that was written.
+        """
+        ctx = multiprocessing.get_context("fork")
+        started, stop = ctx.Event(), ctx.Event()
+        results: Queue[int] = ctx.Queue()
+        writer = ctx.Process(target=_cycling_writer,
+                             args=(keyboard.node, started, stop, results))
+        writer.start()
+        try:
+            assert started.wait(10), "the writer process did not start"
+            seen = Counter(read_bytewise(keyboard.fd) for _ in range(TORN_VALUES))
+        finally:
+            stop.set()
+            writes = results.get(timeout=10)
+            writer.join(10)
+        valid = {c + b"\n" for c in TORN_COMMANDS}
+        print(f"bytewise reads: {TORN_VALUES} values during {writes} writes: {dict(seen)}")
+        assert {v: n for v, n in seen.items() if v not in valid} == {}, "torn values read"
+        assert len(seen) > 1, "the value never changed under the reader: no race was tried"
 
 
 def test_rmmod_with_open_files(modules: VmGuestBoard) -> None:

@@ -217,3 +217,18 @@ def test_blink_needs_samples() -> None:
     with pytest.raises(ValueError):
         analyse(Recording((), 0.0), min_hold=0.02)
     assert Blink(0, (), 0.0).intervals == ()
+
+
+def test_the_guides_pattern_all_on_then_the_lock_state_passes_with_rest() -> None:
+    """The guide alternates all on with KDSETLED 0xff: the lock state (num) is the off phase."""
+    rec = recording(*((i * 0.2, ALL if i % 2 else NUM) for i in range(11)))
+    blink = analyse(rec, min_hold=0.02)
+    assert blink.states == {ALL, NUM}
+    assert blink_problems(blink, ALL, 200, rest=NUM) == []
+    assert blink_problems(blink, ALL, 200)  # without rest: num is a wrong state
+
+
+def test_rest_does_not_allow_mixing_none_and_the_lock_state() -> None:
+    states = [ALL, 0, ALL, NUM] * 3
+    blink = analyse(recording(*((i * 0.2, s) for i, s in enumerate(states))), min_hold=0.02)
+    assert blink_problems(blink, ALL, 200, rest=NUM)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from pilab.labs.bh_thread.loglines import START
-from pilab.labs.common.halves import HalvesLab, Journal, Watch, Wording, led_word
+from pilab.labs.common.halves import HalvesLab, Press, Wording
 from pilab.steps import Step
-
-THREAD = re.compile(r"^irq/(?P<irq>\d+)-")  # an IRQ thread's comm: irq/<N>-<name>
 
 
 class BhThreadLab(HalvesLab):
-    """request_threaded_irq(): the top half only wakes the thread; the thread sleeps."""
+    """request_threaded_irq(): the top half only wakes the thread; the thread works."""
 
     name = "bh_thread"
     title = "threaded IRQ: the IRQ's own thread switches the LED and sleeps"
@@ -21,23 +16,20 @@ class BhThreadLab(HalvesLab):
                       "and sleeps work_ms", "button 1 twice while its thread works: the "
                       "thread runs once more, not twice")
 
-    def check_thread_run(self, step: Step, start_text: str, button: int, irqs: list[int]) -> None:
-        """The run's start line: this button, in its IRQ's thread, LED switched there."""
-        start = START.match(start_text)
-        assert start is not None
-        step.expect(int(start.group("button")) == button, f"the thread said: {start_text}")
-        step.expect(start.group("led") == led_word(button), f"the thread said: {start_text}")
-        comm = start.group("comm")
-        thread = THREAD.match(comm)
-        step.expect(thread is not None, f"the bottom half ran in {comm}, not an IRQ thread")
-        assert thread is not None
-        irq = int(thread.group("irq"))
-        step.expect(irq == irqs[button - 1], f"the bottom half ran in {comm}, the thread of IRQ "
-                    f"{irq}, but button {button} is IRQ {irqs[button - 1]}")
+    def runs(self, press: Press) -> int:
+        """An IRQ thread woken while it runs loops without switching out: the trace shows
+        one long run. Each run switches the LED once, so its writes count the runs."""
+        return sum(w.irq_thread is not None and w.context == "process" for w in press.led_writes)
 
-    def check_split(self, step: Step, journal: Journal, button: int, irqs: list[int]) -> None:
-        self.check_thread_run(step, journal.runs[0].start.text, button, irqs)
-
-    def check_busy_split(self, step: Step, watch: Watch, irqs: list[int]) -> None:
-        for run in watch.journal.runs:
-            self.check_thread_run(step, run.start.text, 1, irqs)
+    def check_split(self, step: Step, press: Press, button: int, irqs: list[int],
+                    led: int) -> None:
+        """The LED was set by this button's IRQ thread, in process context."""
+        irq, level = irqs[button - 1], int(button == 1)
+        writes = [w for w in press.led_writes if w.value == level]
+        step.note(led_write=[f"{w.context} in {w.task}" for w in writes])
+        step.expect(any(w.irq_thread == irq and w.context == "process" for w in writes),
+                    f"the LED was set to {level} by "
+                    f"{', '.join(sorted({w.task for w in writes})) or 'nobody'}, not by "
+                    f"irq/{irq}-..., button {button}'s IRQ thread")
+        threads = [run for run in press.halves if run.kind == "thread"]
+        step.expect(bool(threads), f"IRQ {irq}'s thread never ran")

@@ -21,7 +21,8 @@ class BhThreadModel(HalvesModel):
 
     def __init__(self, kernel: ModelKernel, **params: Any) -> None:
         # one thread per IRQ, as request_threaded_irq() makes
-        self.threads = [Deferred(f"button{b}", partial(self.bottom_half, b)) for b in (1, 2)]
+        self.threads = [Deferred(f"button{b}", partial(self.bottom_half, b), kernel.trace,
+                                 "thread", self.name) for b in (1, 2)]
         super().__init__(kernel, **params)
         for button, (thread, irq) in enumerate(zip(self.threads, self.irqs, strict=True), 1):
             thread.name = f"irq/{irq}-{self.name}#button{button}"[: TASK_COMM_LEN - 1]

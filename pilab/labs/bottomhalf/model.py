@@ -16,7 +16,7 @@ class BottomhalfModel(HalvesModel):
     name = "bottomhalf"
 
     def __init__(self, kernel: ModelKernel, **params: Any) -> None:
-        self.tasklet = Deferred("ksoftirqd", self.bottom_half)
+        self.tasklet = Deferred("ksoftirqd", self.bottom_half, kernel.trace, "tasklet", self.name)
         super().__init__(kernel, **params)
 
     def top_half(self, button: int) -> None:

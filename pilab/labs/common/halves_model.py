@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pilab.kernel.trace import ModelTrace
 from pilab.labs.common.model import ButtonModel, ModelKernel
 
 WORK_MS_MAX = 10000  # as the modules' WORK_MS_MAX
@@ -21,8 +22,12 @@ class Deferred:
     afterwards, however often it was asked.
     """
 
-    def __init__(self, name: str, work: Callable[[], None]) -> None:
+    def __init__(self, name: str, work: Callable[[], None], trace: ModelTrace,
+                 kind: str = "tasklet", module: str = "") -> None:
         self.name = name  # the thread's name: the model prints it as current->comm
+        self.kind = kind  # "tasklet" (softirq context) or "thread" (an IRQ thread)
+        self.module = module
+        self._trace = trace
         self._work = work
         self._lock = threading.Lock()
         self._scheduled = False
@@ -45,7 +50,24 @@ class Deferred:
                     self._runner = None
                     return
                 self._scheduled = False
+            self._traced_work()
+
+    def _traced_work(self) -> None:
+        """Run the work once, in the trace as the kernel would show it."""
+        trace = self._trace
+        if self.kind == "thread":
+            with trace.running_in("process", self.name):
+                trace.emit("sched_switch", prev_comm="swapper/0", prev_pid=0, prev_prio=120,
+                           prev_state="R", next_comm=self.name, next_pid=1, next_prio=49)
+                self._work()
+                trace.emit("sched_switch", prev_comm=self.name, prev_pid=1, prev_prio=49,
+                           prev_state="S", next_comm="swapper/0", next_pid=0, next_prio=120)
+            return
+        function = getattr(self._work, "__name__", "bottom_half")
+        with trace.running_in("softirq", "ksoftirqd/0"):
+            trace.emit("tasklet_entry", tasklet="0x0", function=function, module=self.module)
             self._work()
+            trace.emit("tasklet_exit", tasklet="0x0", function=function, module=self.module)
 
     def drain(self) -> None:
         """Wait until nothing is scheduled or running (tasklet_kill, free_irq)."""

@@ -13,6 +13,7 @@ from gpiozero.pins import Pin
 from pilab.errors import ModuleError
 from pilab.kernel.klog import ModelLog
 from pilab.kernel.modules import describe_load_error
+from pilab.kernel.trace import ModelTrace
 from pilab.labs.common.loglines import loaded_line, unloaded_line
 
 IRQ_BASE = 200  # model IRQ numbers are IRQ_BASE + line
@@ -28,6 +29,7 @@ class ModelKernel:
         self.held: set[int] = set()
         self.irq_counts: dict[int, int] = {}
         self.irq_handlers: dict[int, list[str]] = {}  # irq -> the models' handler names
+        self.trace = ModelTrace()
 
 
 class KernelModel:
@@ -73,9 +75,14 @@ class KernelModel:
         irq = IRQ_BASE + line
         self.kernel.irq_counts.setdefault(irq, 0)
 
+        trace = self.kernel.trace
+
         def on_edge(ticks: float, state: int) -> None:
             self.kernel.irq_counts[irq] += 1
-            handler()
+            with trace.running_in("hardirq", "python3"):
+                trace.emit("irq_handler_entry", irq=irq, name=f"{self.name}#GPIO{line}")
+                handler()
+                trace.emit("irq_handler_exit", irq=irq, ret="handled")
 
         pin.function = "input"
         pin.edges = "rising"
@@ -108,6 +115,7 @@ class ButtonModel(KernelModel):
         super().__init__(kernel)
         self.check_params(led, list(buttons), **extra)
         self.led = self.request(led, f"{self.name}#led")
+        self.led_line = led
         self.led.function = "output"
         self.led.state = 0
         self.irqs: list[int] = []
@@ -133,4 +141,5 @@ class ButtonModel(KernelModel):
         """Button 1 turns the LED on, button 2 off; the word the log uses."""
         on = button == 1
         self.led.state = int(on)
+        self.kernel.trace.emit("gpio_value", gpio=self.led_line, op="set", value=int(on))
         return "on" if on else "off"

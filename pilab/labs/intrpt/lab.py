@@ -6,9 +6,11 @@ import time
 from contextlib import ExitStack
 
 from pilab.boards.base import Board
+from pilab.kernel.evidence import after_mark, describe, gpio_writes
 from pilab.labs.common.buttons import load_button_module, unload_frees_irqs
 from pilab.labs.common.lab import Lab
 from pilab.labs.intrpt.loglines import PRESS
+from pilab.report.timeline import drive_gpios, press_timeline
 from pilab.steps import Step, StepRecorder
 
 
@@ -16,8 +18,9 @@ class IntrptLab(Lab):
     """Button 1 turns the LED on, button 2 turns it off, in a hard IRQ handler.
 
     The verdicts rest on what the kernel did: the LED line (through the sense
-    jumper), the buttons' IRQ counts and handlers. The module's own log lines
-    serve only to see a person's press in manual mode.
+    jumper), the buttons' IRQ counts and handlers, and the kernel's trace of
+    the LED write (in hard-IRQ context). The module's own log lines serve only
+    to see a person's press in manual mode.
     """
 
     name = "intrpt"
@@ -31,12 +34,26 @@ class IntrptLab(Lab):
             bench = self.bench(board, wiring, stack, log,
                                lambda button: PRESS.pattern(button=button))
 
+            led = board.gpio(wiring.led or 0)
+
             def press(step: Step, *buttons: int) -> None:
-                """Press *buttons*; each press must raise its button's IRQ."""
+                """Press *buttons*; each must raise its IRQ, whose handler sets the LED."""
                 before = [board.irq_count(irq) for irq in irqs]
-                for button in buttons:
-                    bench.press(button)
-                    time.sleep(0.05)
+                with board.open_trace() as trace:
+                    trace.mark("pilab: press")
+                    for button in buttons:
+                        bench.press(button)
+                        time.sleep(0.05)
+                    bench.led_becomes(int(buttons[-1] == 1))
+                    events = after_mark(trace.read(), "pilab: press")
+                level = int(buttons[-1] == 1)
+                writes = [w for w in gpio_writes(events, led) if w.value == level]
+                step.note(led_writes=[f"{w.value} in {w.context} ({w.task})" for w in writes],
+                          timeline=press_timeline(events, irqs, led, drive_gpios(board, wiring),
+                                                  self.module))
+                step.expect(any(w.context == "hardirq" for w in writes),
+                            f"the LED was not set to {level} in a hard IRQ handler; the kernel's "
+                            f"trace:\n{describe(events, irqs, [led], self.module)}")
                 grew = [board.irq_count(irq) - b for irq, b in zip(irqs, before, strict=True)]
                 step.note(irq_deltas=grew)
                 for button in set(buttons):

@@ -191,8 +191,13 @@ def blink_problems(
     tolerance: float = 0.15,
     min_intervals: int = 5,
     stall_factor: float = 3.0,
+    rest: int = 0,
 ) -> list[str]:
     """Why *blink* is not "LEDs in *mask* on, all off" every *delay_ms*; [] if it is.
+
+    With *rest* (the lock state before loading), the off phase may also be
+    that state: the guide's module alternates "all on" with "the keyboard's
+    own state" (KDSETLED above 7) instead of "all off".
 
     The period is judged by the median interval. Most toggles come within a
     few ms of their time, but when the (virtual) CPU is starved a toggle can
@@ -204,13 +209,15 @@ def blink_problems(
     at the end, means the blinking stopped.
     """
     out: list[str] = []
-    wrong = sorted(s for s in blink.states if s not in (0, mask))
+    off = rest if rest and rest in blink.states and 0 not in blink.states else 0
+    wrong = sorted(s for s in blink.states if s not in (off, mask))
     if wrong:
+        also = f" (or {describe(rest)}, the lock state)" if rest else ""
         out.append(
             f"LED states {', '.join(describe(s) for s in wrong)} seen; expected only "
-            f"{describe(mask)} and none"
+            f"{describe(mask)} and none{also}"
         )
-    outside = sorted({g.leds for g in blink.glitches if g.leds & ~mask})
+    outside = sorted({g.leds for g in blink.glitches if g.leds & ~(mask | off)})
     if outside:
         out.append(f"LEDs outside the mask lit briefly: {', '.join(map(describe, outside))}")
     n = len(blink.intervals)

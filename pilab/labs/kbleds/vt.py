@@ -17,6 +17,8 @@ SYSFS = Path("/sys")
 # linux/kd.h: get/set the console's lock flags (bit0 scroll, bit1 num, bit2 caps)
 KDGKBLED = 0x4B64
 KDSKBLED = 0x4B65
+KDSETLED = 0x4B32  # light exactly these LEDs; a value above 7: show the lock state again
+RESTORE_LEDS = 0xFF
 FLAGS_MASK = 0x07  # the current flags; bits 4..6 hold the defaults, kept as they are
 
 
@@ -68,3 +70,36 @@ def set_lock_flags(fd: int, flags: int) -> None:
 def restore_lock_flags(fd: int, saved: int) -> None:
     """Put back flags and defaults that lock_flags() returned."""
     fcntl.ioctl(fd, KDSKBLED, saved)
+
+
+def leds_follow_lock_state(fd: int) -> None:
+    """KDSETLED above 7: the LEDs show the lock state again, whoever set them last."""
+    fcntl.ioctl(fd, KDSETLED, RESTORE_LEDS)
+
+
+def console_targets(name: str, sysfs: Path = SYSFS) -> set[str]:
+    """The /dev paths whose open files keep *name*'s tty: itself, tty0, and /dev/console
+    when the system console is a virtual terminal."""
+    paths = {f"/dev/{name}", "/dev/tty0"}
+    try:
+        active = (sysfs / "class/tty/console/active").read_text().split()
+    except OSError:
+        active = []
+    if any(re.fullmatch(r"tty[0-9]+", tty) for tty in active):
+        paths.add("/dev/console")
+    return paths
+
+
+def holders(name: str, proc: Path = Path("/proc")) -> dict[int, str]:
+    """The processes with a file open on *name*'s tty (see console_targets): pid -> path."""
+    targets = console_targets(name)
+    found: dict[int, str] = {}
+    for fd_dir in proc.glob("[0-9]*/fd"):
+        try:
+            links = {os.readlink(link) for link in fd_dir.iterdir()}
+        except OSError:
+            continue  # gone, or not ours to see
+        held = links & targets
+        if held:
+            found[int(fd_dir.parent.name)] = sorted(held)[0]
+    return found

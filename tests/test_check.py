@@ -1,0 +1,196 @@
+"""pilab check / pilab grade against deliberately broken modules (tests/fixtures/broken).
+
+Each fixture is our own module with one bug; its first comment lines say
+which checks it must fail. One ``pilab grade`` per lab runs them all, with
+our module as one more submission, so the suite pays a boot per lab plus one
+per crash and one per check that leaves a module the kernel cannot unload
+(the guest restarts the VM then). bh_thread has no fixture: ``pilab check``
+without sources scores our module there. The build tests need no VM: a
+submission's build files are never run, and the sandbox hides host files.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from junitparser import Failure, JUnitXml
+
+from pilab.check.host import prepare_job
+from pilab.check.report import as_dict
+from pilab.check.suite import lab_checks
+from pilab.labs.common.unload_trace import bottom_half_outlived
+from pilab.vmhost.image import headers_release
+
+ROOT = Path(__file__).resolve().parent.parent
+KMODS = ROOT / "kmods"
+BROKEN = ROOT / "tests" / "fixtures" / "broken"
+OURS = "ours"
+
+# lab -> fixture -> the checks it must fail (every other check passes)
+CYCLES = "25 load/unload cycles"
+BUSY = "a busy pin fails the load cleanly"
+BAD = "bad pins are refused cleanly"
+RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "intrpt": {
+        OURS: set(),
+        "led_swapped": {"behaviour"},
+        "msleep_in_irq": {"behaviour", CYCLES},
+        "no_unwind": {BAD, BUSY},
+        "dev_id_mismatch": {"behaviour", CYCLES},
+        "no_free_irq": {"behaviour", CYCLES},
+        "oops_on_load": {"behaviour", CYCLES},  # last: its last crash ends the run
+    },
+    "bottomhalf": {
+        OURS: set(),
+        "no_tasklet_kill": {RUNS, PENDING},
+    },
+}
+CRASHES = {("intrpt", "oops_on_load")}
+
+
+def submission(lab: str, name: str, dest: Path) -> Path:
+    """A submission directory: the fixture's (or our) <lab>.c and the shared lab_pins.h."""
+    directory = dest / name
+    directory.mkdir(parents=True)
+    source = KMODS / f"{lab}.c" if name == OURS else BROKEN / lab / name / f"{lab}.c"
+    shutil.copy(source, directory / f"{lab}.c")
+    shutil.copy(KMODS / "lab_pins.h", directory)
+    return directory
+
+
+def pilab(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "pilab", *args], capture_output=True,
+                          text=True, check=False, cwd=ROOT)
+    print(proc.stdout, proc.stderr[-4000:], sep="\n")
+    return proc
+
+
+def test_every_fixture_is_named_in_a_test() -> None:
+    """A fixture nobody grades proves nothing."""
+    on_disk = {(p.parent.parent.name, p.parent.name) for p in BROKEN.glob("*/*/*.c")
+               if p.parent.parent.name in EXPECTED}  # vkbd and kbleds: test_check_inputs.py
+    named = {(lab, name) for lab, items in EXPECTED.items() for name in items if name != OURS}
+    assert on_disk == named
+    for lab, name in on_disk:
+        head = (BROKEN / lab / name / f"{lab}.c").read_text().splitlines()[1:3]
+        assert head[0].startswith("// BROKEN: ") and head[1].startswith("// MUST FAIL: ")
+
+
+@pytest.mark.vm
+@pytest.mark.parametrize("lab", list(EXPECTED))
+def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path) -> None:
+    dirs = [submission(lab, name, tmp_path / "subs") for name in EXPECTED[lab]]
+    table, junit = tmp_path / "grade.csv", tmp_path / "grade.xml"
+    proc = pilab("grade", lab, *map(str, dirs), "--csv", str(table), "--junit-xml", str(junit))
+    assert proc.returncode == 1, "some submissions fail: exit code 1"
+
+    checks = ["builds", "interface", *[c.name for c in lab_checks(lab)]]
+    suites = list(JUnitXml.fromfile(str(junit)))
+    assert len(suites) == len(dirs)
+    reasons: dict[str, dict[str, str]] = {}  # submission -> failed check -> why
+    for suite, name in zip(suites, EXPECTED[lab], strict=True):
+        assert suite.name.endswith(f"/{name}")
+        cases = {case.name: case for case in suite}
+        assert set(cases) == set(checks)
+        reasons[name] = {n: f"{r.message}\n{r.text or ''}" for n, case in cases.items()
+                         for r in case.result if isinstance(r, Failure)}
+        assert suite.failures == len(reasons[name]) and suite.tests == len(checks)
+    for name, why in reasons.items():  # shown with -s, and on failure
+        print(name, *(f"  {check}: {text.splitlines()[0]}" for check, text in why.items()),
+              sep="\n")
+
+    with open(table, newline="") as f:
+        rows = {row["submission"]: row for row in csv.DictReader(f)}
+    assert list(rows) == list(EXPECTED[lab])
+    for name, must_fail in EXPECTED[lab].items():
+        row = rows[name]
+        statuses = {check: row[check] for check in checks}
+        failing = {c for c, s in statuses.items() if s == "failed"}
+        assert failing == must_fail, (name, reasons[name])
+        assert {s for c, s in statuses.items() if c not in must_fail} == {"passed"}, name
+        assert set(reasons[name]) == must_fail
+        assert int(row["total"]) == len(checks)
+        assert int(row["passed"]) == len(checks) - len(must_fail)
+        if (lab, name) in CRASHES:  # the console's excerpt says what the kernel did
+            assert any("Oops" in why or "BUG:" in why for why in reasons[name].values())
+
+
+@pytest.mark.vm
+def test_check_without_sources_is_our_module_all_passing() -> None:
+    """bh_thread here; intrpt's and bottomhalf's own modules are graded with the fixtures."""
+    proc = pilab("check", "bh_thread")
+    total = len(lab_checks("bh_thread")) + 2
+    assert proc.stdout.rstrip().splitlines()[-1] == f"Total: {total}/{total}"
+    assert proc.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def release() -> str:
+    return headers_release()
+
+
+def test_build_files_of_a_submission_never_run(tmp_path: Path, release: str) -> None:
+    directory = submission("intrpt", OURS, tmp_path)
+    outside = tmp_path / "ran"
+    for build_file in ("Makefile", "Kbuild"):
+        (directory / build_file).write_text(
+            f"$(shell touch {outside}-{build_file})\n"
+            f"$(shell touch $(src)/ran-{build_file} $(M)/ran-{build_file})\nobj-m += intrpt.o\n")
+    job = prepare_job("intrpt", [directory], release)
+    try:
+        assert job.built is not None and job.built.ok, job.built and job.built.errors
+        assert job.built.directory is not None
+        left = [p.name for p in [*tmp_path.glob("ran-*"), *job.built.directory.glob("ran-*")]]
+        assert not left, f"a submission's build file ran: {left}"
+        assert as_dict(job.run)["ignored"] == ["Kbuild", "Makefile"]
+        builds = job.run.results[0]
+        assert builds.status == "passed" and "Kbuild, Makefile" in builds.reason
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def test_a_host_file_is_out_of_the_sandbox(tmp_path: Path, release: str) -> None:
+    host_file = Path("/etc/passwd")
+    assert host_file.is_file(), "the test needs a host file outside /usr"
+    directory = submission("intrpt", OURS, tmp_path)
+    source = directory / "intrpt.c"
+    source.write_text(source.read_text().replace(
+        '#include "lab_pins.h"', f'#include "lab_pins.h"\n#include "{host_file}"'))
+    job = prepare_job("intrpt", [directory], release)
+    try:
+        builds = job.run.results[0]
+        assert builds.name == "builds" and builds.status == "failed"
+        assert f"{host_file}: No such file or directory" in builds.reason, builds.reason
+        assert not job.todo, "nothing is checked in the VM"
+        assert all(r.status == "failed" for r in job.run.results)
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+TRACE = """\
+ python3-245  [001] d.h1.  10.000100: irq_handler_entry: irq=41 name=bottomhalf#button1
+ python3-245  [001] ..s1.  10.000200: softirq_entry: vec=6 [action=TASKLET]
+   rmmod-250  [000] .....  10.100000: jump_label_module_notify <-blocking_notifier_call_chain
+ python3-245  [001] ..s1.  10.500300: softirq_exit: vec=6 [action=TASKLET]
+   rmmod-250  [000] .....  10.510000: module_free: bottomhalf
+"""
+
+
+def test_trace_shows_a_tasklet_running_past_unload() -> None:
+    outlived = bottom_half_outlived(TRACE, "bottomhalf", 41)
+    assert outlived is not None and outlived.cpu == 1 and outlived.returned == 10.1
+    lines = TRACE.splitlines()
+    waited = [lines[0], lines[1], lines[3], lines[2], lines[4]]  # tasklet_kill(): ends first
+    assert bottom_half_outlived("\n".join(waited), "bottomhalf", 41) is None
+    assert bottom_half_outlived(TRACE, "bottomhalf", 42) is None  # another IRQ's softirq
+    no_probe = [lines[0], lines[1], lines[4].replace("10.51", "10.2"), lines[3]]
+    assert bottom_half_outlived("\n".join(no_probe), "bottomhalf", 41) is not None
+    assert bottom_half_outlived("\n".join(no_probe), "intrpt", 41) is None
