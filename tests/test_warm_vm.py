@@ -89,6 +89,23 @@ def test_check_goes_through_the_warm_vm(cache: Path) -> None:
     assert passed == total, done.stdout
 
 
+def test_a_second_command_waits_its_turn_and_says_so(cache: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if k != COLD_ENV}, CACHE_ENV: str(cache)}
+    first = subprocess.Popen([sys.executable, "-m", "pilab", "vm", "--", "sleep", "8"],
+                             cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((cache / "runs").glob("warm-*/req-*")):  # the first one's request
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.1)
+        second = pilab("vm", "--", "echo", "second", cache=cache)
+    finally:
+        first.wait(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0
+    assert "busy with another command" in second.stderr
+    assert "second" in second.stdout
+
+
 def test_a_crash_in_a_check_fails_only_that_check(cache: Path, tmp_path: Path) -> None:
     """A submission whose IRQ handler hits BUG(): behaviour fails, the checks after it run."""
     source = (ROOT / "kmods" / "intrpt.c").read_text()
