@@ -13,18 +13,21 @@ from pilab.check.suite import Check
 from pilab.errors import ModuleError
 from pilab.kernel.holders import line_consumers
 from pilab.kernel.modules import loaded
-from pilab.labs.common.lab import Bench
+from pilab.labs.common.lab import Bench, Lab
 from pilab.labs.common.unload_trace import UnloadTrace, bottom_half_outlived
 from pilab.steps import FAILED, LabAborted, LabResult, Step, StepRecorder
 
 CYCLES = 25
 
 
-def behaviour(ctx: CheckContext, step: Step) -> None:
-    """The lab's own steps (what ``pilab run`` checks), with the submission's module."""
+def behaviour(ctx: CheckContext, step: Step, lab: Lab | None = None) -> None:
+    """The lab's own steps (what ``pilab run`` checks), with the submission's module.
+
+    *lab*: a lab object set up by the caller (default: the lab's own, as is).
+    """
     from pilab.labs import lab_named
 
-    lab = lab_named(ctx.lab)
+    lab = lab or lab_named(ctx.lab)
     lab.module, lab.takes_pins = ctx.module, ctx.takes_pins
     result = LabResult(ctx.lab, ctx.board_name)
     with suppress(LabAborted):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import evdev
@@ -24,9 +24,10 @@ from pilab.check.suite import Check
 from pilab.errors import ConfigError, ModuleError
 from pilab.kernel.modules import loaded
 from pilab.labs.common.checks import CYCLES
+from pilab.labs.common.checks import behaviour as lab_behaviour
 from pilab.labs.kbleds import leds, vt
 from pilab.labs.kbleds.lab import SETTLE_SECONDS, KbledsLab, module_takes
-from pilab.steps import FAILED, LabAborted, LabResult, Step, StepFailed, StepRecorder, wait_for
+from pilab.steps import Step, StepFailed, wait_for
 
 LOCK_STATE = leds.NUM | leds.SCROLL  # lit before loading: neither "all on" nor "all off"
 FAST_MS = 50  # delay_ms for a module that takes it: quick toggles to unload between
@@ -86,16 +87,8 @@ def behaviour(ctx: CheckContext, step: Step) -> None:
     """The lab's own steps with the submission's module, except whether unload restores
     the LEDs: "restores the LEDs on unload" scores that, so one fault costs one check."""
     lab = KbledsLab()
-    lab.module, lab.judge_restore = ctx.module, False
-    result = LabResult(ctx.lab, ctx.board_name)
-    with suppress(LabAborted):
-        lab.run(ctx.live_board, StepRecorder(result, out=None))
-    step.note(steps=[f"{s.status.upper()} {s.name}" + (f": {s.reason}" if s.reason else "")
-                     for s in result.steps])
-    bad = [s for s in result.steps if s.status == FAILED]
-    if bad:
-        step.traceback = bad[0].traceback
-        step.expect(False, f"{bad[0].name}: {bad[0].reason}")
+    lab.judge_restore = False
+    lab_behaviour(ctx, step, lab)
 
 
 def console_held(ctx: CheckContext) -> str | None:
