@@ -28,6 +28,10 @@ class LabAborted(PilabError):
     """A required step failed, so the remaining steps cannot run."""
 
 
+class StepSkipped(PilabError):
+    """This step cannot show its point here (say why); it neither passes nor fails."""
+
+
 class LabSkipped(PilabError):
     """The lab cannot run here (missing hardware); it is skipped, never passed."""
 
