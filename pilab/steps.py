@@ -108,6 +108,8 @@ class StepRecorder:
             yield step
         except LabSkipped:
             raise
+        except StepSkipped as exc:
+            step.status, step.reason = SKIPPED, str(exc)
         except KeyboardInterrupt as exc:  # Ctrl-C or a stop signal: not a pass
             step.status, step.reason = FAILED, f"stopped by {signal_of(exc).name}"
             raise

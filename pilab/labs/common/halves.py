@@ -46,6 +46,10 @@ LAB_WORK_MS = 300
 MANUAL_WORK_MS = 3000
 SETTLE_SECONDS = 0.3  # quiet after the last bottom half before a press counts as done
 BUSY_ATTEMPTS = 2  # the extra presses may miss the bottom half; try again
+# After the first top half, give its bottom half this long to start before the
+# extra presses: presses that come while it is only pending coalesce into its
+# first run, and would not show the run that a request during a run adds.
+BOTTOM_HALF_START = 0.05
 PRESS_MARK = "pilab: press"
 
 
@@ -224,6 +228,7 @@ class HalvesLab(Lab):
             try:
                 events: list[TraceEvent] = []
                 halves: list[Run] = []
+                seen: float | None = None  # when the first press's IRQ was counted
                 while True:
                     # The extra presses go as soon as the first top half has run (its IRQ
                     # count moved): its bottom half is scheduled then. Not from the trace:
@@ -231,8 +236,10 @@ class HalvesLab(Lab):
                     # CPU busy in a tasklet holds up until the tasklet ends.
                     if extra and len(pressers) == 1 and board.irq_count(irqs[first - 1]) > \
                             counts[first - 1] and (first not in extra or pressers[0].done()):
-                        pressers.append(BackgroundPress(bench, extra, in_child))
-                        stack.callback(pressers[-1].stop)
+                        seen = seen or time.monotonic()
+                        if time.monotonic() - seen >= BOTTOM_HALF_START:
+                            pressers.append(BackgroundPress(bench, extra, in_child))
+                            stack.callback(pressers[-1].stop)
                     pressed = all(p.done() for p in pressers) and len(pressers) == 1 + bool(extra)
                     if pressed:
                         events = after_mark(trace.read(), PRESS_MARK)
