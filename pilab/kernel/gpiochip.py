@@ -40,8 +40,35 @@ def list_chips(sysfs: Path = SYSFS) -> list[GpioChip]:
             label, base, ngpio = (_read(entry / n) for n in ("label", "base", "ngpio"))
         except OSError:
             continue
-        chips.append(GpioChip(label, int(base), int(ngpio), _chardev(entry)))
+        chardev = _chardev(entry)
+        if chardev is None and sysfs == SYSFS:
+            chardev = _chardev_by_label(label, int(ngpio))
+        chips.append(GpioChip(label, int(base), int(ngpio), chardev))
     return chips
+
+
+def _chardev_by_label(label: str, ngpio: int) -> int | None:
+    """N of the /dev/gpiochipN whose own chip info names *label* with *ngpio* lines."""
+    try:
+        import lgpio
+    except ImportError:
+        return None
+    for dev in sorted(Path("/dev").glob("gpiochip*")):
+        if not dev.name[8:].isdigit():
+            continue
+        number = int(dev.name[8:])
+        try:
+            handle = lgpio.gpiochip_open(number)
+        except Exception:  # lgpio raises its own error type for a chip it cannot open
+            continue
+        try:
+            info = lgpio.gpio_get_chip_info(handle)
+        finally:
+            lgpio.gpiochip_close(handle)
+        if isinstance(info, (list, tuple)) and len(info) == 4 and info[1] == ngpio \
+                and info[3] == label:
+            return number
+    return None
 
 
 def _chardev(entry: Path) -> int | None:
