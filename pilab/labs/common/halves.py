@@ -166,7 +166,7 @@ class HalvesLab(Lab):
 
     @property
     def lines(self) -> HalfLines:
-        """Our module's log lines, from the lab's loglines.py (manual mode only)."""
+        """Our module's log lines (the tests of our own modules read them)."""
         loglines = import_module(f"pilab.labs.{self.name}.loglines")
         return HalfLines(loglines.TOP, loglines.START, loglines.END)
 
@@ -180,9 +180,7 @@ class HalvesLab(Lab):
             irqs = load_button_module(board, steps, self.module, wiring, self.takes_pins,
                                       work_ms=self.work_ms())
             led = board.gpio(wiring.led or 0)
-            top = self.lines.top
-            bench = self.bench(board, wiring, stack, log,
-                               lambda button: top.pattern(button=button))
+            bench = self.bench(board, wiring, stack)
             for button, level in ((1, 1), (2, 0)):
                 name = self.wording.press.format(button=button, led=led_word(button))
                 with steps.step(name) as step:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from contextlib import ExitStack
 
 from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
 from pilab.boards.base import Board
-from pilab.kernel.klog import LogCursor
 from pilab.steps import StepFailed, StepRecorder, wait_for
 from pilab.wiring import Wiring, load_wiring
 from pilab.wiring.header import physical_pin
@@ -41,33 +39,30 @@ class Lab(ABC):
     def run(self, board: Board, steps: StepRecorder) -> None:
         """Run the lab's steps on *board*; setup/teardown are the runner's."""
 
-    def bench(self, board: Board, wiring: Wiring, stack: ExitStack, log: LogCursor,
-              press_line: Callable[[int], str]) -> Bench:
-        """The lab's Bench; in manual mode a press of button N is the log line
-        matching the regex *press_line(N)*."""
-        human = None
-        if self.manual:
-            human = HumanPresses(wiring, log, press_line, self.manual_timeout,
-                                 board.model.revision)
+    def bench(self, board: Board, wiring: Wiring, stack: ExitStack) -> Bench:
+        """The lab's Bench; in manual mode a person presses, seen in the button's IRQ count."""
+        human = HumanPresses(board, wiring, self.manual_timeout) if self.manual else None
         return Bench(board, wiring, stack, human)
 
 
 class HumanPresses:
-    """Manual mode: ask a person to press, and see the press in the kernel log."""
+    """Manual mode: ask a person to press, and see the press as the button's IRQ firing
+    (whoever wrote the module, whatever it logs)."""
 
-    def __init__(self, wiring: Wiring, log: LogCursor, press_line: Callable[[int], str],
-                 timeout: float, revision: int) -> None:
-        self.wiring, self.log, self.press_line = wiring, log, press_line
-        self.timeout, self.revision = timeout, revision
+    def __init__(self, board: Board, wiring: Wiring, timeout: float) -> None:
+        self.board, self.wiring, self.timeout = board, wiring, timeout
+        self.revision = board.model.revision
 
     def press(self, button: int) -> None:
-        """Prompt for button *button* and wait until its handler logs the press."""
+        """Prompt for button *button* and wait until its IRQ count grows."""
         line = self.wiring.buttons[button - 1]
-        regex = self.press_line(button)
-        before = len(self.log.wait_for(regex, timeout=0))
+        irq = self.board.irq_of(line)
+        if irq is None:
+            raise StepFailed(f"button {button} (GPIO{line}) has no IRQ to watch for a press")
+        before = self.board.irq_count(irq)
         self.prompt(button, f"press button {button} (GPIO{line}, header pin "
                     f"{physical_pin(line, self.revision)}) within {self.timeout:.0f}s")
-        if len(self.log.wait_for(regex, self.timeout, count=before + 1)) <= before:
+        if not wait_for(lambda: self.board.irq_count(irq) > before, self.timeout):
             raise StepFailed(f"no press of button {button} seen within {self.timeout:.0f}s")
 
 

@@ -9,7 +9,6 @@ from pilab.boards.base import Board
 from pilab.kernel.evidence import after_mark, describe, gpio_writes
 from pilab.labs.common.buttons import load_button_module, unload_frees_irqs
 from pilab.labs.common.lab import Lab
-from pilab.labs.intrpt.loglines import PRESS
 from pilab.report.timeline import drive_gpios, press_timeline
 from pilab.steps import Step, StepRecorder
 
@@ -31,8 +30,7 @@ class IntrptLab(Lab):
         log = board.open_log()
         with ExitStack() as stack:
             irqs = load_button_module(board, steps, self.module, wiring, self.takes_pins)
-            bench = self.bench(board, wiring, stack, log,
-                               lambda button: PRESS.pattern(button=button))
+            bench = self.bench(board, wiring, stack)
 
             led = board.gpio(wiring.led or 0)
 
