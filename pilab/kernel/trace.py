@@ -38,6 +38,16 @@ PRESS_EVENTS = (
     "gpio:gpio_value", "gpio:gpio_direction",
 )
 
+# Events recorded only where the kernel lacks the one they stand in for. The
+# softirq events are the tasklet fallback on kernels without irq:tasklet_*:
+# where both exist, a tasklet scheduled again while it runs on another CPU
+# makes that CPU re-raise its softirq in a tight loop, and tens of thousands
+# of softirq_entry/exit pairs would overwrite the handler events around them.
+FALLBACKS = {
+    "irq:softirq_entry": "irq:tasklet_entry",
+    "irq:softirq_exit": "irq:tasklet_exit",
+}
+
 # Kernel filters that keep the buffer to what pilab reads: only switches into
 # or out of IRQ threads, only the tasklet softirq vectors (HI=0, TASKLET=6;
 # BH workqueues run from them too).
@@ -263,10 +273,12 @@ class TraceSession:
                 self._write(f"options/{option}", value)
         enabled, missing = [], []
         for event in self.events:
-            system, _, name = event.partition(":")
-            folder = self.path / "events" / system / name
+            folder = self._folder(event)
             if not (folder / "enable").exists():
                 missing.append(event)
+                continue
+            standin_for = FALLBACKS.get(event)
+            if standin_for in self.events and (self._folder(standin_for) / "enable").exists():
                 continue
             if event in self.filters:
                 with suppress(OSError):  # an older kernel's filter syntax: unfiltered
@@ -276,6 +288,10 @@ class TraceSession:
         self.enabled, self.missing = tuple(enabled), tuple(missing)
         self._write("trace", "")
         self._write("tracing_on", "1")
+
+    def _folder(self, event: str) -> Path:
+        system, _, name = event.partition(":")
+        return self.path / "events" / system / name
 
     def _remove(self) -> None:
         if not self.path.name or not self.path.exists():
@@ -330,6 +346,8 @@ class Recorder(Protocol):
     def mark(self, text: str) -> None: ...
 
     def read(self) -> list[TraceEvent]: ...
+
+    def dropped(self) -> int: ...
 
 
 MODEL_FLAGS = {"hardirq": "d.h..", "softirq": "..s..", "process": "....."}
@@ -387,3 +405,7 @@ class ModelTrace:
     def read(self) -> list[TraceEvent]:
         with self._lock:
             return list(self.events)
+
+    def dropped(self) -> int:
+        """A model's trace keeps every event."""
+        return 0

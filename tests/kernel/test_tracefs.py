@@ -155,6 +155,15 @@ def test_missing_events_are_reported_not_fatal() -> None:
         assert trace.missing == ("nosuch:event",)
 
 
+def test_softirq_events_only_stand_in_for_missing_tasklet_events() -> None:
+    """A tasklet asked again while it runs on another CPU makes that CPU re-raise its
+    softirq in a loop: recorded, those events overwrote the handlers around them."""
+    with TraceSession() as trace:
+        has_tasklet_events = "irq:tasklet_entry" in trace.enabled
+        assert ("irq:softirq_entry" in trace.enabled) != has_tasklet_events, trace.enabled
+        assert trace.dropped() == 0
+
+
 def test_the_trace_clock_is_time_monotonic() -> None:
     """The "mono" clock lets a check line trace events up with time.monotonic()."""
     with TraceSession(["irq:irq_handler_entry"]) as trace:

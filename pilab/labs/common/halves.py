@@ -152,6 +152,7 @@ class Press:
     led_writes: list[GpioWrite]
     irq_deltas: list[int]  # per button, from /proc/interrupts
     led_after: int  # the LED line once everything ended
+    lost: int = 0  # events the trace overwrote (a CPU's buffer filled up)
 
     def first_handler(self, button: int) -> Run | None:
         runs = self.handlers[button - 1]
@@ -261,10 +262,11 @@ class HalvesLab(Lab):
                     presser.stop()
                 raise
             events = after_mark(trace.read(), PRESS_MARK)
+            lost = trace.dropped()
         deltas = [board.irq_count(irq) - c for irq, c in zip(irqs, counts, strict=True)]
         return Press(events, [handler_runs(events, irq) for irq in irqs],
                      self._halves(events, irqs, first), gpio_writes(events, led), deltas,
-                     bench.led())
+                     bench.led(), lost)
 
     def _halves(self, events: Sequence[TraceEvent], irqs: list[int], first: int) -> list[Run]:
         """The module's bottom-half runs that began after button *first*'s handler."""
@@ -295,10 +297,14 @@ class HalvesLab(Lab):
     def check_irq_counts(self, step: Step, press: Press, presses: dict[int, int]) -> None:
         """/proc/interrupts grew by as many as the trace's top halves: one or more a press."""
         step.note(irq_deltas=press.irq_deltas)
+        if press.lost:
+            step.note(trace_lost=press.lost)
+        lost = (f" (the trace lost {press.lost} events: a CPU's trace buffer overflowed)"
+                if press.lost else "")
         for button, delta in enumerate(press.irq_deltas, 1):
             tops = len(press.handlers[button - 1])
             step.expect(delta == tops, f"button {button}'s IRQ count grew by {delta}, but the "
-                        f"trace shows {tops} top halves")
+                        f"trace shows {tops} top halves{lost}")
             if not self.manual:
                 made = presses.get(button, 0)
                 step.expect(delta >= made, f"button {button}'s IRQ count grew by {delta} for "
