@@ -82,6 +82,7 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     *lean*: keep udev from loading drivers pilab never uses (see lean.py).
     """
     from pilab.vmhost.lean import lean_kernel_args
+    from pilab.vmhost.tracekeys import trace_kernel_args
 
     # 9p, never virtio-fs: QEMU itself then refuses every write to the shared
     # host root (readonly=on), whatever the guest kernel does. virtio-fs would
@@ -91,7 +92,7 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus), "--force-9p"]
     if not kvm_usable():
         cmd.append("--disable-kvm")
-    for arg in lean_kernel_args() if lean else ():
+    for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args()]:
         cmd += ["--append", arg]
     if kernel_console:
         cmd.append("--verbose")

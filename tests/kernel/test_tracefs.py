@@ -27,6 +27,7 @@ from pilab.kernel.evidence import (
 )
 from pilab.kernel.trace import TraceEvent, TraceSession, parse_trace, tracefs_root
 from pilab.labs.common.lab import Bench
+from pilab.vmhost.tracekeys import pilab_events
 from pilab.wiring import load_wiring
 
 WORK_MS = 20  # the bottom halves' busy time: short, so each press's run ends soon
@@ -162,6 +163,18 @@ def test_softirq_events_only_stand_in_for_missing_tasklet_events() -> None:
         has_tasklet_events = "irq:tasklet_entry" in trace.enabled
         assert ("irq:softirq_entry" in trace.enabled) != has_tasklet_events, trace.enabled
         assert trace.dropped() == 0
+
+
+def test_every_event_pilab_records_was_switched_on_at_boot() -> None:
+    """Enabling a tracepoint at run time rewrites kernel text, which QEMU's TCG can miss
+    on another vCPU ("Oops: int3"): the vm board's kernel command line enables them."""
+    root = tracefs_root()
+    off = []
+    for event in sorted(pilab_events()):
+        switch = root / "events" / event.replace(":", "/") / "enable"
+        if switch.exists() and switch.read_text().strip() != "1":
+            off.append(event)
+    assert not off, f"off at the top level: {off}"
 
 
 def test_the_trace_clock_is_time_monotonic() -> None:

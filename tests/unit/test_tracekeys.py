@@ -1,0 +1,25 @@
+"""The vm board's boot switches on every tracepoint pilab records (pilab/vmhost/tracekeys.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from pilab.vmhost.launch import vng_command
+from pilab.vmhost.tracekeys import enabled_at_boot, pilab_events, trace_kernel_args
+
+
+def test_every_event_pilab_records_is_on_from_boot() -> None:
+    missing = sorted(e for e in pilab_events() if not enabled_at_boot(e))
+    assert not missing, f"enabling these at run time patches kernel text: {missing}"
+
+
+def test_an_event_outside_the_boot_list_is_not_taken_for_enabled() -> None:
+    assert enabled_at_boot("irq:softirq_raise")
+    assert not enabled_at_boot("sched:sched_wakeup")
+
+
+def test_the_vm_boots_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pilab.vmhost.launch._vng", lambda: "vng")
+    cmd = vng_command(Path("/boot/vmlinuz"), "true", [])
+    [word] = trace_kernel_args()
+    assert cmd[cmd.index(word) - 1] == "--append"
