@@ -21,6 +21,13 @@ def interface_check(lab: str, params: dict[str, str], board: str,
                     model: str | None) -> CheckResult:
     """GPIO labs: led + buttons parameters, or none and the guide's fixed numbers."""
     name = "interface"
+    if lab == "latency":
+        missing = sorted({"led", "button", "path"} - set(params))
+        if missing:
+            return failed(name, f"the module has no {', '.join(missing)} parameter(s)",
+                          "module_param(led, int, 0444); module_param(button, int, 0444); "
+                          "module_param(path, charp, 0444)")
+        return CheckResult(name, PASSED, "led, button and path parameters")
     if lab not in GPIO_LABS:
         return CheckResult(name, PASSED, "no parameters needed")
     has = {"led", "buttons"} & set(params)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pilab.labs.common.lab import Lab
     from pilab.labs.common.model import KernelModel
 
-LABS = ("intrpt", "bottomhalf", "bh_thread", "vkbd", "kbleds")
+LABS = ("intrpt", "bottomhalf", "bh_thread", "vkbd", "kbleds", "latency")
 
 
 def _package(name: str) -> ModuleType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from pilab.report.latency_svg import lab_latency, latency_svg
 from pilab.report.svg import timeline_svg
 from pilab.report.timeline import timelines
 from pilab.steps import FAILED, PASSED, LabResult
@@ -45,6 +46,11 @@ def _lab(result: LabResult, files: dict[str, str]) -> list[str]:
             svg_id = f"timeline-{slug(result.name)}-{index}"
             parts.append(f"<h3>{escape(step.name)}</h3>")
             parts.append(timeline_svg(timeline, svg_id))
+    samples = lab_latency(result.steps)
+    if samples:
+        emulated = "vm" in (result.board, result.emulated_by)
+        parts.append("<h3>button edge to LED, per path</h3>")
+        parts.append(latency_svg(samples, emulated, f"latency-{slug(result.name)}"))
     parts.append("</section>")
     return parts
 

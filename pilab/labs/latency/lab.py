@@ -1,0 +1,163 @@
+"""Lab latency: how long from a button's edge to the LED, through five paths.
+
+The same press, answered by the hard IRQ handler, a tasklet, the IRQ's
+thread (our latency module, loaded once per path), a gpiozero callback and a
+program reading the GPIO character device. Both edges come from the kernel's
+trace on one clock: the drive pin's write (the press) and the LED line's
+write (the answer), whoever made them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+
+from pilab.boards.base import Board
+from pilab.errors import ConfigError
+from pilab.kernel.evidence import after_mark, describe, gpio_writes
+from pilab.kernel.trace import TraceEvent
+from pilab.labs.common.lab import Bench, Lab
+from pilab.labs.latency.responders import CdevResponder, GpiozeroResponder
+from pilab.labs.latency.stats import Summary, summarize
+from pilab.steps import Step, StepFailed, StepRecorder, StepSkipped
+
+KERNEL_PATHS = {
+    "hardirq": "the hard IRQ handler",
+    "tasklet": "a tasklet the handler schedules",
+    "thread": "the IRQ's thread",
+}
+USER_PATHS = {
+    "gpiozero": "a gpiozero when_pressed callback",
+    "cdev": "a program reading the GPIO character device's edge events",
+}
+PATHS = {**KERNEL_PATHS, **USER_PATHS}
+PRESSES = 30  # per path; 5 in manual mode
+HOLD_SECONDS = 0.01  # how long a press holds the button
+ANSWER_SECONDS = 2.0  # how long the LED may take to toggle
+GAP_SECONDS = 0.01  # between the LED's toggle and the next press
+MARK = "pilab: latency"
+
+
+def press_latencies(events: list[TraceEvent], drive: int, led: int) -> list[float | None]:
+    """Per press (a rising write of *drive*), seconds until the next write of *led*,
+    or None when the LED was not written before the next press."""
+    presses = [w.time for w in gpio_writes(events, drive) if w.value == 1]
+    answers = [w.time for w in gpio_writes(events, led)]
+    out: list[float | None] = []
+    for index, start in enumerate(presses):
+        end = presses[index + 1] if index + 1 < len(presses) else float("inf")
+        answer = next((t for t in answers if start <= t < end), None)
+        out.append(None if answer is None else answer - start)
+    return out
+
+
+class LatencyLab(Lab):
+    """Five paths from a button to an LED, timed by the kernel's trace."""
+
+    name = "latency"
+    title = "how long from a button's edge to the LED, through five paths"
+    needs_kernel = True
+
+    @property
+    def presses(self) -> int:
+        return 5 if self.manual else PRESSES
+
+    def run(self, board: Board, steps: StepRecorder) -> None:
+        wiring = self.wiring()
+        led, button = wiring.led or 0, wiring.buttons[0]
+        log = board.open_log()
+        found: dict[str, Summary] = {}
+        with ExitStack() as stack:
+            bench = self.bench(board, wiring, stack)
+            for path, what in PATHS.items():
+                with steps.step(f"{path}: {what} toggles the LED at every press") as step, \
+                        self._answering(board, path, button, led):
+                    found[path] = self._measure(board, bench, step, path)
+        with steps.step("the hard IRQ handler is the fastest path, userspace the slowest"
+                        ) as step:
+            check_order(step, found, board.name)
+        with steps.step("kernel healthy"):
+            log.check_health()
+
+    @contextmanager
+    def _answering(self, board: Board, path: str, button: int, led: int) -> Iterator[None]:
+        """While inside, *path* toggles the LED at each press of *button*."""
+        if path in KERNEL_PATHS:
+            board.modules.load(self.module, led=board.gpio(led), button=board.gpio(button),
+                               path=path)
+            try:
+                yield
+            finally:
+                board.modules.unload(self.module)
+            return
+        responder: AbstractContextManager[object]
+        if path == "gpiozero":
+            responder = GpiozeroResponder(board, button, led)
+        else:
+            responder = CdevResponder(chardev_of(board), button, led)
+        with responder:
+            yield
+        if isinstance(responder, CdevResponder) and responder.error is not None:
+            raise StepFailed(f"reading the button's edge events failed: {responder.error}")
+
+    def _measure(self, board: Board, bench: Bench, step: Step, path: str) -> Summary:
+        """Press *presses* times, each once the LED answered the one before."""
+        wiring = self.wiring()
+        drive, led = board.gpio(wiring.drive_pin(wiring.buttons[0])), board.gpio(wiring.led or 0)
+        level = bench.led()
+        with board.open_trace() as trace:
+            trace.mark(MARK)
+            for press in range(1, self.presses + 1):
+                bench.press(1, HOLD_SECONDS)
+                level ^= 1
+                if not bench.led_becomes(level, ANSWER_SECONDS):
+                    events = after_mark(trace.read(), MARK)
+                    raise StepFailed(
+                        f"press {press} of {self.presses}: the LED did not toggle within "
+                        f"{ANSWER_SECONDS:.0f}s; the kernel's trace:\n"
+                        + describe(events[-40:], [], [drive, led], None))
+                time.sleep(GAP_SECONDS)
+            events = after_mark(trace.read(), MARK)
+        latencies = press_latencies(events, drive, led)
+        step.expect(len(latencies) == self.presses, f"the trace shows {len(latencies)} presses "
+                    f"(rising writes of GPIO {drive}) for {self.presses} made")
+        unanswered = [i for i, t in enumerate(latencies, 1) if t is None]
+        step.expect(not unanswered, f"presses {unanswered} got no LED write before the next "
+                    "press in the trace")
+        summary = summarize([t for t in latencies if t is not None])
+        step.note(path=path, latency_us=[round(t * 1e6, 1) for t in latencies if t is not None],
+                  summary=summary.to_dict())
+        step.reason = str(summary)
+        return summary
+
+
+def chardev_of(board: Board) -> Path:
+    """The /dev/gpiochipN of the board's header chip."""
+    chip = getattr(board, "chip", None)
+    if chip is None or chip.chardev is None:
+        raise ConfigError(f"the {board.name} board's GPIO chip has no character device here")
+    return Path(f"/dev/gpiochip{chip.chardev}")
+
+
+def check_order(step: Step, found: dict[str, Summary], board: str) -> None:
+    """The medians: the handler first; both bottom halves before either program."""
+    missing = [path for path in PATHS if path not in found]
+    if missing:
+        raise StepSkipped(f"not every path was measured (missing: {', '.join(missing)})")
+    p50 = {path: summary.p50 for path, summary in found.items()}
+    step.note(p50_us={path: round(v * 1e6, 1) for path, v in p50.items()},
+              emulated=board == "vm")
+    fastest = min(p50, key=lambda path: p50[path])
+    step.expect(fastest == "hardirq", f"the median of {fastest} ({p50[fastest] * 1e6:.0f} µs) "
+                f"beat the hard IRQ handler's ({p50['hardirq'] * 1e6:.0f} µs): every other "
+                "path starts where the handler runs")
+    for kernel in ("tasklet", "thread"):
+        for user in USER_PATHS:
+            step.expect(p50[kernel] < p50[user],
+                        f"the median of {user} ({p50[user] * 1e6:.0f} µs) beat {kernel}'s "
+                        f"({p50[kernel] * 1e6:.0f} µs): a program learns of the edge only "
+                        "after the kernel's own IRQ handling and a thread's wake-up")
+    order = sorted(p50, key=lambda path: p50[path])
+    step.reason = " < ".join(f"{path} {p50[path] * 1e6:.0f} µs" for path in order)
