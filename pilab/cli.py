@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+    check.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report "
+                       "(timelines, VCD, Perfetto trace) of the lab run the checks made")
 
     grade = sub.add_parser("grade", help="check many submissions of a lab: a table of scores")
     grade.add_argument("lab", metavar="LAB")
@@ -203,6 +205,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(report.render_json(run) if args.json else report.render_text(run))
     if args.junit_xml:
         args.junit_xml.write_text(report.junit_xml([run]) + "\n")
+    if args.report:
+        from pilab.report.files import write_report
+
+        runs = [LabResult.from_dict(r.lab) for r in run.results if r.lab]
+        print(f"report: {write_report(runs, args.report)}", file=sys.stderr)
     passed, total = score(run.results)
     return EXIT_OK if passed == total else EXIT_FAILED
 

@@ -122,12 +122,18 @@ def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.vm
-def test_check_without_sources_is_our_module_all_passing() -> None:
-    """bh_thread here; intrpt's and bottomhalf's own modules are graded with the fixtures."""
-    proc = pilab("check", "bh_thread")
-    total = len(lab_checks("bh_thread")) + 2
-    assert proc.stdout.rstrip().splitlines()[-1] == f"Total: {total}/{total}"
+@pytest.mark.parametrize(("lab", "picture"), [("bh_thread", 'class="timeline"'),
+                                              ("latency", 'class="latency-path"')])
+def test_check_without_sources_is_our_module_all_passing(lab: str, picture: str,
+                                                         tmp_path: Path) -> None:
+    """bh_thread and latency here; intrpt's and bottomhalf's own modules are graded with the
+    fixtures. --report draws the behaviour check's lab run: bh_thread's presses, latency's
+    plot."""
+    proc = pilab("check", lab, "--report", str(tmp_path / "report"))
+    total = len(lab_checks(lab)) + 2
+    assert proc.stdout.rstrip().splitlines()[-1] == f"Total: {total}/{total}", proc.stdout
     assert proc.returncode == 0
+    assert picture in (tmp_path / "report" / "index.html").read_text()
 
 
 @pytest.fixture(scope="module")

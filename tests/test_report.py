@@ -55,6 +55,17 @@ def test_report_writes_its_files(report: Path) -> None:
     assert {"index.html", "trace.json", "intrpt.vcd", "bottomhalf.vcd", "bh-thread.vcd"} <= names
 
 
+def test_each_press_is_also_a_picture_of_its_own(report: Path) -> None:
+    """The timelines as files, for a handout or a slide: SVG that a plain XML reader takes."""
+    import xml.etree.ElementTree as ET
+
+    pictures = sorted(report.glob("bottomhalf-press-*.svg"))
+    assert pictures, sorted(p.name for p in report.iterdir())
+    groups = {g.get("class") for g in ET.parse(pictures[0]).getroot().iter(
+        "{http://www.w3.org/2000/svg}g")}
+    assert {"track-hardirq", "track-tasklet"} <= groups, groups
+
+
 def test_vcd_shows_the_led_going_on_then_off(report: Path) -> None:
     vcd = vcdvcd.VCDVCD(str(report / "bottomhalf.vcd"))
     levels = [v for _, v in vcd["bottomhalf.led"].tv if v != "x"]

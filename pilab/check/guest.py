@@ -68,7 +68,8 @@ def run_check(ctx: CheckContext, check: Check) -> CheckResult:
                     f"this check (the bound is {FLOOD_LINES}); printk in a loop or on every "
                     "event needs a rate limit (pr_info_ratelimited)")
     result = CheckResult(check.name, seconds=round(time.monotonic() - start, 3),
-                         details=[str(d) for d in lab.steps[0].details.get("steps", [])])
+                         details=[str(d) for d in lab.steps[0].details.get("steps", [])],
+                         lab=lab.steps[0].details.get("lab_result"))
     failures = [s for s in lab.steps if s.status == FAILED]
     if failures:
         first = failures[0]

@@ -37,6 +37,7 @@ class CheckResult:
     log: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # sub-steps, for a lab run
     traceback: str = ""
+    lab: dict[str, Any] | None = None  # the lab run a check made (a LabResult's dict)
 
     @property
     def scored(self) -> bool:

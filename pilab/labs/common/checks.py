@@ -33,7 +33,7 @@ def behaviour(ctx: CheckContext, step: Step, lab: Lab | None = None) -> None:
     with suppress(LabAborted):
         lab.run(ctx.live_board, StepRecorder(result, out=None))
     step.note(steps=[f"{s.status.upper()} {s.name}" + (f": {s.reason}" if s.reason else "")
-                     for s in result.steps])
+                     for s in result.steps], lab_result=result.to_dict())
     bad = [s for s in result.steps if s.status == FAILED]
     if bad:
         step.traceback = bad[0].traceback
