@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -76,3 +77,19 @@ def test_readme_and_handout_state_the_same_interface(lab: str) -> None:
     assert section(readme, INTERFACE) == section(handout, INTERFACE)
     assert "## Checking the guide's own code" in handout
     assert f"pilab check {lab} guide-{lab}/" in handout
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread", "latency"])
+def test_the_handout_shows_what_the_kernel_did(lab: str) -> None:
+    """Each GPIO lab's handout has a picture drawn from a real trace: a press's hard
+    handler (or the latency plot's rows), in SVG a plain XML reader takes."""
+    images = re.findall(r"!\[[^\]]*\]\((img/[^)]+\.svg)\)", (DOCS / f"{lab}.md").read_text())
+    assert images, f"docs/labs/{lab}.md shows no picture"
+    for image in images:
+        root = ElementTree.parse(DOCS / image).getroot()
+        assert root.tag == f"{SVG}svg", image
+        groups = {g.get("class") for g in root.iter(f"{SVG}g")}
+        assert groups & {"track-hardirq", "latency-path"}, (image, groups)
