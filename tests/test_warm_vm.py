@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,9 @@ def state(cache: Path) -> dict[str, object]:
     return dict(json.loads(path.read_text()))
 
 
-@pytest.fixture(scope="module")
-def cache() -> Iterator[Path]:
-    """A cache of its own with a warm VM up; whatever happens, brought down after."""
+@contextmanager
+def own_cache(owner: int) -> Iterator[Path]:
+    """A cache of its own with a warm VM up, owned by process *owner*; brought down after."""
     real = cache_dir()
     mine = real.parent / f"pilab-warmtest-{uuid.uuid4().hex[:8]}"
     mine.mkdir()
@@ -51,12 +52,19 @@ def cache() -> Iterator[Path]:
         (real / name).mkdir(parents=True, exist_ok=True)
         (mine / name).symlink_to(real / name)
     try:
-        up = pilab("vm", "up", "--idle", "20m", cache=mine)
+        up = pilab("vm", "up", "--idle", "20m", "--owner", str(owner), cache=mine)
         assert up.returncode == 0, up.stderr
         yield mine
     finally:
         pilab("vm", "down", cache=mine, timeout=120)
         shutil.rmtree(mine, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cache() -> Iterator[Path]:
+    """The module's warm VM: a killed pytest (its owner) takes it down too."""
+    with own_cache(os.getpid()) as mine:
+        yield mine
 
 
 def test_status_shows_it_running(cache: Path) -> None:
@@ -154,3 +162,29 @@ def test_down_leaves_nothing(cache: Path) -> None:
     assert not list((cache / "warm").glob("*.json"))
     assert not list((cache / "runs").glob("warm-*"))
     assert "not running" in pilab("vm", "status", cache=cache).stdout
+
+
+def test_the_vm_ends_with_its_owner() -> None:
+    """pilab vm up --owner PID: the process that must leave nothing running ends, the VM
+    and its supervisor go too, without a pilab vm down."""
+    owner = subprocess.Popen(["sleep", "600"])
+    try:
+        with own_cache(owner.pid) as mine:
+            last = state(mine)
+            owner.kill()
+            owner.wait()
+            deadline = time.monotonic() + 60
+            while Path(f"/proc/{last['pid']}").exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not Path(f"/proc/{last['pid']}").exists(), "the supervisor outlived its owner"
+            assert run_members(str(last["run_id"])) == {}
+            assert not list((mine / "warm").glob("*.json"))
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_an_owner_that_is_not_running_is_refused() -> None:
+    done = pilab("vm", "up", "--owner", "999999999", cache=cache_dir())
+    assert done.returncode != 0
+    assert "--owner 999999999: no process has that pid" in done.stderr

@@ -47,9 +47,10 @@ CRASHED, EXIT = "crashed", "exit"
 class Supervisor:
     """One warm VM: boots, watches, reboots after a crash, stops when idle or told."""
 
-    def __init__(self, release: str, vmlinuz: Path, idle: float) -> None:
+    def __init__(self, release: str, vmlinuz: Path, idle: float, owner: int = 0) -> None:
         self.share = share_dir(release)
         self.vmlinuz = vmlinuz
+        self.owner = owner  # a process whose end stops the VM (0: none)
         self.stopping = False
         self.restart = False
         self.state = WarmState(pid=os.getpid(), release=release, vmlinuz=str(vmlinuz),
@@ -92,6 +93,9 @@ class Supervisor:
         quiet = now() - max(last_used(self.state.release), self.state.started)
         return quiet > self.state.idle and not self.in_flight()
 
+    def _owner_gone(self) -> bool:
+        return bool(self.owner) and not Path(f"/proc/{self.owner}").exists()
+
     def _watch(self, vm: Leashed) -> None:
         """Until the VM ends or must end; a command it was running learns why."""
         while True:
@@ -107,7 +111,7 @@ class Supervisor:
                 vm.stop()
                 self._fail_in_flight(-signal.SIGKILL)
                 return
-            if self._idle_over():
+            if self._idle_over() or self._owner_gone():
                 self.stopping = True
             if self.stopping:
                 return
@@ -176,5 +180,5 @@ def _relay(proc: subprocess.Popen[bytes], console: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    release_arg, vmlinuz_arg, idle_arg = sys.argv[1:4]
-    sys.exit(Supervisor(release_arg, Path(vmlinuz_arg), float(idle_arg)).run())
+    release_arg, vmlinuz_arg, idle_arg, owner_arg = sys.argv[1:5]
+    sys.exit(Supervisor(release_arg, Path(vmlinuz_arg), float(idle_arg), int(owner_arg)).run())

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from pilab.errors import ConfigError, VmError
 from pilab.progress import progress, say
@@ -45,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("action", choices=WARM_COMMANDS)
     parser.add_argument("--idle", type=idle_seconds, default=DEFAULT_IDLE,
                         help="up: stop after this long without a command (default 30m)")
+    parser.add_argument("--owner", type=int, default=0, metavar="PID",
+                        help="up: also stop when process PID ends (a script or a test "
+                        "session that must leave nothing running)")
     parser.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
     return parser
 
@@ -70,6 +74,8 @@ def up(args: argparse.Namespace) -> int:
     from pilab.vmhost.session import prepare
     from pilab.vmhost.warmstate import release_of_image
 
+    if args.owner and not Path(f"/proc/{args.owner}").exists():
+        raise ConfigError(f"--owner {args.owner}: no process has that pid")
     vmlinuz = prepare(args.kernel)
     release = release_of_image(vmlinuz)
     running = read_state(release)
@@ -81,7 +87,8 @@ def up(args: argparse.Namespace) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "pilab.vmhost.warm", release, str(vmlinuz), str(args.idle)],
+            [sys.executable, "-m", "pilab.vmhost.warm", release, str(vmlinuz), str(args.idle),
+             str(args.owner)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     with progress(f"booting the warm VM ({release})"):
