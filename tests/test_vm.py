@@ -102,11 +102,15 @@ def test_the_installed_wheel_runs_the_mock_labs_from_elsewhere(installed_wheel: 
 
 def test_the_installed_wheel_runs_every_lab_on_an_emulated_pi5(installed_wheel: Path,
                                                                tmp_path: Path) -> None:
-    """The host side from a wheel: build in the cache, boot, the pi board's code in the guest."""
-    junit = tmp_path / "labs.xml"
+    """The host side from a wheel: build in the cache, boot, the pi board's code in the guest.
+
+    Its --report draws what the kernel did: bottomhalf's top half and tasklet on each
+    press's timeline, and the latency lab's plot.
+    """
+    junit, report = tmp_path / "labs.xml", tmp_path / "report"
     proc = subprocess.run(
         [str(installed_wheel / "pilab"), "run", "all", "--board", "vm", "--model", "pi5",
-         "--json", "--junit-xml", str(junit)],
+         "--json", "--junit-xml", str(junit), "--report", str(report)],
         capture_output=True, text=True, check=False, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -116,3 +120,8 @@ def test_the_installed_wheel_runs_every_lab_on_an_emulated_pi5(installed_wheel: 
     load = next(s for s in results[0]["steps"] if s["name"].startswith("load the module"))
     assert load["details"]["params"] == {"led": 571 + 4, "buttons": [571 + 17, 571 + 18]}
     assert [suite.name for suite in JUnitXml.fromfile(str(junit))] == list(LABS)
+    page = (report / "index.html").read_text()
+    bottomhalf = page[page.index('id="lab-bottomhalf"'):page.index('id="lab-bh-thread"')]
+    assert 'class="track-hardirq"' in bottomhalf and 'class="track-tasklet"' in bottomhalf
+    assert 'class="latency-path" data-path="thread"' in page
+    assert "not a Pi's" in page  # the emulated Pi's times are TCG's
