@@ -23,6 +23,7 @@ from junitparser import Failure, JUnitXml
 from pilab.check.host import prepare_job
 from pilab.check.report import as_dict
 from pilab.check.suite import lab_checks
+from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
 from pilab.vmhost.image import headers_release
 
@@ -32,7 +33,7 @@ BROKEN = ROOT / "tests" / "fixtures" / "broken"
 OURS = "ours"
 
 # lab -> fixture -> the checks it must fail (every other check passes)
-CYCLES = "25 load/unload cycles"
+CYCLES = f"{CHECK_CYCLES} load/unload cycles"
 BUSY = "a busy pin fails the load cleanly"
 BAD = "bad pins are refused cleanly"
 RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
