@@ -66,7 +66,7 @@ def test_cli_writes_junit_for_a_mock_run(tmp_path: Path) -> None:
 def test_list_and_doctor_speak_json() -> None:
     labs = json.loads(_pilab("list", "--json").stdout)
     assert [lab["name"] for lab in labs] == ["intrpt", "bottomhalf", "bh_thread", "vkbd",
-                                               "kbleds"]
+                                               "kbleds", "latency"]
     doctor = _pilab("doctor", "--json")
     report = json.loads(doctor.stdout)
     assert {"board", "kernel", "checks"} <= set(report)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
+from gpiozero.pins.lgpio import LGPIOFactory
+
 from pilab.boards.base import Board
 from pilab.errors import ConfigError
 from pilab.kernel.evidence import after_mark, describe, gpio_writes
@@ -134,7 +136,11 @@ class LatencyLab(Lab):
 
 
 def chardev_of(board: Board) -> Path:
-    """The /dev/gpiochipN of the board's header chip."""
+    """The /dev/gpiochipN of the board's header chip: the one its lgpio pins use (an
+    emulated Pi's sysfs tree does not say), else the one sysfs names."""
+    factory = board.pin_factory
+    if isinstance(factory, LGPIOFactory):
+        return Path(f"/dev/gpiochip{factory.chip}")
     chip = getattr(board, "chip", None)
     if chip is None or chip.chardev is None:
         raise ConfigError(f"the {board.name} board's GPIO chip has no character device here")
