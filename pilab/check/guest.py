@@ -30,11 +30,22 @@ LOG_EXCERPT = 20  # kernel-log lines kept with a failure
 HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
 OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
+BEAT_SECONDS = 2.0  # the heartbeat: a frozen kernel falls silent (see pilab.check.host)
+_MARKING = threading.Lock()
 
 
 def marker(kind: str, name: str, seconds: float = 0.0) -> None:
-    """``@@pilab-check <kind> <seconds> <check name>`` on stdout, for the host."""
-    print(f"{MARK} {kind} {seconds:.0f} {name}", flush=True)
+    """``@@pilab-check <kind> <seconds> <check name>`` on stdout, for the host: one
+    write, so the heartbeat's line never cuts into another."""
+    with _MARKING:
+        sys.stdout.write(f"{MARK} {kind} {seconds:.0f} {name}\n")
+        sys.stdout.flush()
+
+
+def _heartbeat(stop: threading.Event) -> None:
+    """A line every BEAT_SECONDS while the checks run: silence means the kernel froze."""
+    while not stop.wait(BEAT_SECONDS):
+        marker("beat", "-")
 
 
 def excerpt(log: LogCursor) -> list[str]:
@@ -158,6 +169,18 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
              in_vm: bool = True) -> dict[str, list[CheckResult]]:
     """Run each job's named checks in the lab's order, saving after every check."""
     progress = Progress(results_file)
+    stop_beat = threading.Event()
+    if in_vm:
+        threading.Thread(target=_heartbeat, args=(stop_beat,), daemon=True).start()
+    try:
+        _run_each(jobs, progress, results_file, in_vm)
+    finally:
+        stop_beat.set()
+    return progress.results
+
+
+def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progress,
+              results_file: Path, in_vm: bool) -> None:
     for job, (ctx, names) in jobs.items():
         for check in lab_checks(ctx.lab):
             if check.name not in names:
@@ -182,7 +205,6 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
             progress.save()
             marker("end", check.name)
             print(f"  [{MARKS[result.status]}] {job}: {check.name}", file=sys.stderr, flush=True)
-    return progress.results
 
 
 def run_jobs_file(jobs_file: Path, results_file: Path, in_vm: bool = True) -> None:

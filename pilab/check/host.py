@@ -32,6 +32,10 @@ CRASH_EXCERPT = 25
 BOOT_SECONDS = 300  # a boot, on top of the checks' own bounds
 MAX_DOWNS = 3  # crashes/freezes one submission may cause; past that its other checks fail
 HOST_GRACE = 40.0  # past a check's bound and the guest's own watchdog: the kernel froze
+# The guest beats every 2 s while its checks run (pilab.check.guest): this long
+# without a line from it, the kernel froze. A module spinning with interrupts off
+# stopped the VM after 30 s instead of after its check's whole bound (130 s).
+SILENT_SECONDS = 30.0
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Console:
         self.lines: deque[str] = deque(maxlen=CONSOLE_LINES)
         self.out = out
         self.current: tuple[str, float] | None = None  # the running check and its deadline
+        self.heard = time.monotonic()  # the guest's last line
         self._partial = b""
 
     def write(self, data: bytes) -> int:
@@ -67,20 +72,32 @@ class Console:
         pass
 
     def _line(self, line: str) -> None:
-        self.lines.append(line)
+        self.heard = time.monotonic()
         if line.startswith(MARK):
             kind, seconds, name = ([*line.split(maxsplit=3)[1:], "", "", ""])[:3]
+            if kind == "beat":
+                return
+            self.lines.append(line)
             if kind == "start" and seconds.isdigit():
                 self.current = (name, time.monotonic() + float(seconds) + HOST_GRACE)
             else:
                 self.current = None
-        elif self.out is not None and line.startswith("  ["):
+            return
+        self.lines.append(line)
+        if self.out is not None and line.startswith("  ["):
             print(line, file=self.out, flush=True)
 
     def overdue(self) -> str | None:
-        """The watchdog: a check well past its bound means the guest is frozen."""
-        if self.current and time.monotonic() > self.current[1]:
+        """The watchdog: a check well past its bound, or a guest silent for SILENT_SECONDS
+        while a check runs, means the kernel froze."""
+        if self.current is None:
+            return None
+        now = time.monotonic()
+        if now > self.current[1]:
             return f"check '{self.current[0]}' gave no result in time: the kernel froze"
+        if now - self.heard > SILENT_SECONDS:
+            return (f"check '{self.current[0]}': the guest fell silent for "
+                    f"{SILENT_SECONDS:.0f}s: the kernel froze")
         return None
 
     def crash_excerpt(self) -> list[str]:
