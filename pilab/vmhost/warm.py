@@ -25,7 +25,7 @@ from typing import IO
 
 from pilab.guest import GUEST_ENV
 from pilab.paths import CACHE_ENV, cache_dir
-from pilab.vmhost.launch import vng_command
+from pilab.vmhost.launch import compile_package, vng_command
 from pilab.vmhost.leash import Leashed, new_run_id, start
 from pilab.vmhost.warmstate import (
     WarmState,
@@ -74,6 +74,7 @@ class Supervisor:
 
     def _boot(self, console: IO[bytes]) -> Leashed:
         (self.share / "ready").unlink(missing_ok=True)
+        compile_package()
         env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
         command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable,
                               "-m", "pilab.vmhost.serve", str(self.share)])
