@@ -8,7 +8,6 @@ from gpiozero import Factory
 
 from pilab.boards.kernel import KernelBoard
 from pilab.boards.vgpio import VgpioHeader, ensure_evdev
-from pilab.kernel.pinfactory import LABEL_ENV, REVISION_ENV, VgpioFactory
 from pilab.pimodels import PiModel
 from pilab.wiring import Wiring
 
@@ -29,6 +28,10 @@ class VmGuestBoard(KernelBoard):
         self.chip = self.header.load(wiring)
 
     def _make_factory(self) -> Factory:
+        # Imported here, not at the top: lgpio starts its edge-notification thread when
+        # imported, and the warm VM's server must not have one before it forks.
+        from pilab.kernel.pinfactory import LABEL_ENV, REVISION_ENV, VgpioFactory
+
         os.environ[LABEL_ENV] = self.model.label
         os.environ[REVISION_ENV] = self.model.name if self.model.name != "vgpio" else "pi4"
         assert self.chip is not None

@@ -23,8 +23,12 @@ from pathlib import Path
 POLL = 0.05  # seconds between looks at the shared directory, right after a command
 IDLE_POLL = 0.5  # ... backing off to this: polling 9p under TCG costs the host CPU
 READY, REQUEST, OUTPUT, EXIT, CANCEL = "ready", "request.json", "output", "exit", "cancel"
+# Not lgpio: it starts its edge-notification threads (Python's and its C library's)
+# when imported and when a chip opens, and a forked child has none of them, so
+# gpiozero's when_pressed never fired in a warm command. Each child imports it.
 PRELOAD = ("pilab.cli", "pilab.runner", "pilab.check.guest", "pilab.boards.vgpio",
-           "gpiozero", "evdev", "lgpio")
+           "gpiozero", "evdev")
+NOT_PRELOADED = ("lgpio",)
 
 
 def preload() -> list[str]:

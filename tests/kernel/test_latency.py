@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,3 +90,41 @@ def test_a_busy_line_is_refused_in_words(board: VmGuestBoard) -> None:
             pytest.raises(GpioError, match="refused: Device or resource busy"), \
             LineRequest(chip_path(board), BUTTON, FLAG_INPUT):
         pass
+
+
+FORKED = """
+import os, sys, threading
+from pilab.vmhost.serve import NOT_PRELOADED, preload
+preload()
+assert not set(NOT_PRELOADED) & set(sys.modules), "the server imported lgpio"
+pid = os.fork()
+if pid == 0:
+    code = 1
+    try:
+        from gpiozero import Button, DigitalOutputDevice
+        from pilab.kernel.pinfactory import VgpioFactory
+        factory = VgpioFactory(chip=int(sys.argv[1]))
+        fired = threading.Event()
+        with Button(f"GPIO{sys.argv[2]}", pull_up=False, bounce_time=None,
+                    pin_factory=factory) as button, \\
+                DigitalOutputDevice(f"GPIO{sys.argv[3]}", pin_factory=factory) as drive:
+            button.when_pressed = fired.set
+            drive.on()
+            code = 0 if fired.wait(5.0) else 2
+        factory.close()
+    finally:
+        os._exit(code)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_when_pressed_fires_in_a_child_forked_by_the_warm_server(board: VmGuestBoard) -> None:
+    """The warm VM runs each command in a child forked from its server, which imported
+    pilab first: gpiozero's edge callbacks must fire there (lgpio's threads did not
+    survive the fork, and the latency lab's gpiozero path failed in the warm VM)."""
+    assert board.chip is not None and board.chip.chardev is not None
+    proc = subprocess.run([sys.executable, "-c", FORKED, str(board.chip.chardev),
+                           str(BUTTON), str(WIRING.drive_pin(BUTTON))],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-1500:]}"

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
-from gpiozero.pins.lgpio import LGPIOFactory
-
 from pilab.boards.base import Board
 from pilab.errors import ConfigError
 from pilab.kernel.evidence import after_mark, describe, gpio_writes
@@ -138,6 +136,8 @@ class LatencyLab(Lab):
 def chardev_of(board: Board) -> Path:
     """The /dev/gpiochipN of the board's header chip: the one its lgpio pins use (an
     emulated Pi's sysfs tree does not say), else the one sysfs names."""
+    from gpiozero.pins.lgpio import LGPIOFactory  # lgpio: imported where it is used
+
     factory = board.pin_factory
     if isinstance(factory, LGPIOFactory):
         return Path(f"/dev/gpiochip{factory.chip}")
