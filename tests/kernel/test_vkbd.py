@@ -217,8 +217,9 @@ TORN_VALUES = 6000  # values read byte by byte while a writer changes them (~1 s
 def _cycling_writer(node: Path, started: Event, stop: Event, results: Queue[int]) -> None:
     """One writer process: the TORN_COMMANDS in turn, as fast as it can, until *stop*."""
     fd = os.open(node, os.O_WRONLY)
-    writes = 0
-    started.set()
+    os.write(fd, TORN_COMMANDS[0])
+    writes = 1
+    started.set()  # after a first write: before it, a read sees EOF, rightly
     while not stop.is_set():
         os.write(fd, TORN_COMMANDS[writes % len(TORN_COMMANDS)])
         writes += 1
