@@ -32,21 +32,21 @@ def _etc(tmp_path: Path, sources: str = "", one_line: str = "") -> Path:
 
 
 def test_mirror_from_deb822_skips_security(tmp_path: Path) -> None:
-    etc = _etc(tmp_path, "Types: deb\nURIs: http://sec.invalid/debian-security\n"
+    etc = _etc(tmp_path, "Types: deb\nURIs: file:///srv/archive-security\n"
                          "Suites: bookworm-security\nComponents: main\n\n"
-                         "Types: deb deb-src\nURIs: http://main.invalid/debian/\n"
+                         "Types: deb deb-src\nURIs: file:///srv/archive-main/\n"
                          "Suites: bookworm bookworm-updates\nComponents: main\n")
-    assert debian_mirror(etc) == "http://main.invalid/debian"
+    assert debian_mirror(etc) == "file:///srv/archive-main"
 
 
 def test_mirror_from_one_line_sources(tmp_path: Path) -> None:
-    etc = _etc(tmp_path, one_line="# comment\ndeb [arch=amd64] http://one.invalid/debian "
+    etc = _etc(tmp_path, one_line="# comment\ndeb [arch=amd64] file:///srv/archive-one "
                                   "bookworm main\n")
-    assert debian_mirror(etc) == "http://one.invalid/debian"
+    assert debian_mirror(etc) == "file:///srv/archive-one"
 
 
 def test_disabled_stanza_is_not_a_mirror(tmp_path: Path) -> None:
-    etc = _etc(tmp_path, "Types: deb\nURIs: http://off.invalid/debian\nSuites: bookworm\n"
+    etc = _etc(tmp_path, "Types: deb\nURIs: file:///srv/archive-off\nSuites: bookworm\n"
                          "Enabled: no\n")
     with pytest.raises(ChrootUnavailable):
         debian_mirror(etc)
