@@ -16,7 +16,7 @@ from pilab.kernel.holders import describe_holders
 from pilab.kernel.irqs import gpio_irq
 from pilab.kernel.klog import KernelLog, LogCursor
 from pilab.kernel.modules import ModuleStack
-from pilab.kernel.trace import Recorder, TraceSession
+from pilab.kernel.trace import KeptTrace, Recorder
 from pilab.pimodels import PiModel
 
 
@@ -68,6 +68,7 @@ class KernelBoard(Board):
         super().__init__(model)
         self._loader = KmodLoader(self)
         self._factory: Factory | None = None
+        self._trace: KeptTrace | None = None
         self.chip: GpioChip | None = None
 
     @property
@@ -93,7 +94,10 @@ class KernelBoard(Board):
         return KernelLog()
 
     def open_trace(self) -> Recorder:
-        return TraceSession()
+        """The board's trace, emptied: one tracefs instance serves every press."""
+        if self._trace is None:
+            self._trace = KeptTrace()
+        return self._trace
 
     def gpio(self, bcm: int) -> int:
         assert self.chip is not None, "setup() finds the chip"
@@ -111,7 +115,12 @@ class KernelBoard(Board):
             self._factory = None
 
     def teardown(self) -> None:
+        trace, self._trace = self._trace, None
         try:
             self.close_factory()
         finally:
-            self._loader.unload_all()
+            try:
+                self._loader.unload_all()
+            finally:
+                if trace is not None:
+                    trace.close()

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from pilab.errors import GpioError
 
+FLAG_USED = 1 << 0
 FLAG_INPUT = 1 << 2
 FLAG_OUTPUT = 1 << 3
 FLAG_EDGE_RISING = 1 << 4
@@ -31,6 +32,10 @@ REQUEST = struct.Struct("<64I32sQI5I" + "IIQQ" * 10 + "II5Ii")
 VALUES = struct.Struct("<QQ")  # struct gpio_v2_line_values: bits, mask
 EVENT = struct.Struct("<QIIII24x")  # struct gpio_v2_line_event
 RISING_EDGE = 1  # gpio_v2_line_event.id
+CHIP_INFO = struct.Struct("<32s32sI")  # struct gpiochip_info: name, label, lines
+# struct gpio_v2_line_info: name[32], consumer[32], offset, num_attrs, flags,
+# attrs[10], padding[4].
+INFO = struct.Struct("<32s32sIIQ" + "IIQ" * 10 + "4I")
 
 
 def _iowr(number: int, size: int) -> int:
@@ -38,6 +43,8 @@ def _iowr(number: int, size: int) -> int:
 
 
 GET_LINE = _iowr(0x07, REQUEST.size)
+GET_CHIP_INFO = (2 << 30) | (CHIP_INFO.size << 16) | (0xB4 << 8) | 0x01  # _IOR
+GET_LINE_INFO = _iowr(0x05, INFO.size)
 GET_VALUES = _iowr(0x0E, VALUES.size)
 SET_VALUES = _iowr(0x0F, VALUES.size)
 
@@ -49,6 +56,53 @@ class Edge:
     timestamp_ns: int
     rising: bool
     offset: int
+
+
+def _text(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def chip_info(chip: Path) -> tuple[str, str, int]:
+    """The chip's (name, label, number of lines), as GPIO_GET_CHIPINFO_IOCTL gives them."""
+    try:
+        chip_fd = os.open(chip, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise GpioError(f"cannot open {chip}: {exc.strerror}") from None
+    try:
+        buffer = bytearray(CHIP_INFO.size)
+        fcntl.ioctl(chip_fd, GET_CHIP_INFO, buffer)
+    except OSError as exc:
+        raise GpioError(f"{chip}: no chip info: {exc.strerror}") from None
+    finally:
+        os.close(chip_fd)
+    name, label, lines = CHIP_INFO.unpack(buffer)
+    return _text(name), _text(label), lines
+
+
+def line_consumers(chip: Path, offsets: list[int]) -> dict[int, str]:
+    """The consumer label ("?" if none) of each of *offsets* the kernel reports in use.
+
+    One ioctl per line on an open chip: lgpio's chip close alone sleeps 0.1 s.
+    """
+    try:
+        chip_fd = os.open(chip, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise GpioError(f"cannot open {chip}: {exc.strerror}") from None
+    used: dict[int, str] = {}
+    try:
+        for offset in offsets:
+            buffer = bytearray(INFO.size)
+            struct.pack_into("<I", buffer, 64, offset)
+            try:
+                fcntl.ioctl(chip_fd, GET_LINE_INFO, buffer)
+            except OSError as exc:
+                raise GpioError(f"{chip} line {offset}: no line info: {exc.strerror}") from None
+            _, consumer, _, _, flags, *_ = INFO.unpack(buffer)
+            if flags & FLAG_USED:
+                used[offset] = _text(consumer) or "?"
+    finally:
+        os.close(chip_fd)
+    return used
 
 
 class LineRequest:

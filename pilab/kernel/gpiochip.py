@@ -11,7 +11,6 @@ from pilab.pimodels import HEADER_LABELS
 SYSFS = Path("/sys")
 
 
-
 @dataclass(frozen=True)
 class GpioChip:
     """A GPIO chip: its label, global base, line count and /dev/gpiochipN index."""
@@ -49,25 +48,17 @@ def list_chips(sysfs: Path = SYSFS) -> list[GpioChip]:
 
 def _chardev_by_label(label: str, ngpio: int) -> int | None:
     """N of the /dev/gpiochipN whose own chip info names *label* with *ngpio* lines."""
-    try:
-        import lgpio
-    except ImportError:
-        return None
+    from pilab.kernel.gpio_cdev import chip_info
+
     for dev in sorted(Path("/dev").glob("gpiochip*")):
         if not dev.name[8:].isdigit():
             continue
-        number = int(dev.name[8:])
         try:
-            handle = lgpio.gpiochip_open(number)
-        except Exception:  # lgpio raises its own error type for a chip it cannot open
+            _, found, lines = chip_info(dev)
+        except GpioError:
             continue
-        try:
-            info = lgpio.gpio_get_chip_info(handle)
-        finally:
-            lgpio.gpiochip_close(handle)
-        if isinstance(info, (list, tuple)) and len(info) == 4 and info[1] == ngpio \
-                and info[3] == label:
-            return number
+        if found == label and lines == ngpio:
+            return int(dev.name[8:])
     return None
 
 

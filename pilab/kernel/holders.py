@@ -7,28 +7,17 @@ from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
+from pilab.kernel import gpio_cdev
 from pilab.kernel.gpiochip import GpioChip
 
-LINE_USED = 1  # lgpio's mode bit 0: the kernel reports the line in use
 PROC = Path("/proc")
 
 
 def line_consumers(chip: GpioChip, offsets: Iterable[int]) -> dict[int, str]:
     """The consumer label of each of *offsets* that is in use (from the chip's line info)."""
-    import lgpio
-
     if chip.chardev is None:
         return {}
-    used: dict[int, str] = {}
-    handle = lgpio.gpiochip_open(chip.chardev)
-    try:
-        for offset in offsets:
-            info = lgpio.gpio_get_line_info(handle, offset)
-            if isinstance(info, (list, tuple)) and len(info) == 5 and info[2] & LINE_USED:
-                used[offset] = str(info[4] or "?")
-    finally:
-        lgpio.gpiochip_close(handle)
-    return used
+    return gpio_cdev.line_consumers(Path(f"/dev/gpiochip{chip.chardev}"), list(offsets))
 
 
 def chip_openers(chip: GpioChip, proc: Path = PROC) -> list[tuple[int, str]]:

@@ -27,14 +27,17 @@ READY, REQUEST, OUTPUT, EXIT, CANCEL = "ready", "request.json", "output", "exit"
 # when imported and when a chip opens, and a forked child has none of them, so
 # gpiozero's when_pressed never fired in a warm command. Each child imports it.
 PRELOAD = ("pilab.cli", "pilab.runner", "pilab.check.guest", "pilab.boards.vgpio",
-           "gpiozero", "evdev")
+           "gpiozero", "evdev", "pilab.labs")
 NOT_PRELOADED = ("lgpio",)
 
 
 def preload() -> list[str]:
     """Import what the commands will need, once; the names that would not import."""
+    from pilab.labs import LABS
+
     missing = []
-    for name in PRELOAD:
+    labs = [f"pilab.labs.{lab}.{part}" for lab in LABS for part in ("lab", "checks")]
+    for name in [*PRELOAD, *labs]:
         try:
             importlib.import_module(name)
         except Exception:

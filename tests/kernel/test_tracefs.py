@@ -186,3 +186,21 @@ def test_the_trace_clock_is_time_monotonic() -> None:
         after = time.monotonic()
         [mark] = [e for e in trace.read() if e.name == "tracing_mark_write"]
     assert before - 1e-6 <= mark.time <= after + 1e-6, (before, mark.time, after)
+
+
+def test_a_board_keeps_one_instance_and_each_use_starts_empty(vm_board: VmGuestBoard) -> None:
+    """Labs record press after press: one instance, emptied (lost counts too) each time,
+    removed when the board is torn down."""
+    with vm_board.open_trace() as first:
+        first.mark("first")
+        path = first.path  # type: ignore[attr-defined]
+    with vm_board.open_trace() as second:
+        assert second.path == path  # type: ignore[attr-defined]
+        second.mark("second")
+        marks = [e.body for e in second.read()
+                 if e.name == "tracing_mark_write"]
+        assert len(marks) == 1 and "second" in marks[0], marks
+        assert second.dropped() == 0
+    assert path.is_dir()
+    vm_board.teardown()
+    assert not path.exists()

@@ -107,19 +107,21 @@ def test_the_uapi_layouts_match_linux_gpio_h(tmp_path: Path) -> None:
     source = tmp_path / "layout.c"
     source.write_text(
         "#include <stdio.h>\n#include <linux/gpio.h>\n"
-        "int main(void) { printf(\"%zu %zu %zu %lu %lu %lu %d %d %d %d %d\\n\", "
+        "int main(void) { printf(\"%zu %lu %zu %zu %zu %lu %lu %lu %lu %lu %d %d %d %d %d %d\\n\", "
+        "sizeof(struct gpiochip_info), (unsigned long)GPIO_GET_CHIPINFO_IOCTL, "
         "sizeof(struct gpio_v2_line_request), sizeof(struct gpio_v2_line_event), "
+        "sizeof(struct gpio_v2_line_info), (unsigned long)GPIO_V2_GET_LINEINFO_IOCTL, "
         "sizeof(struct gpio_v2_line_values), (unsigned long)GPIO_V2_GET_LINE_IOCTL, "
         "(unsigned long)GPIO_V2_LINE_GET_VALUES_IOCTL, "
-        "(unsigned long)GPIO_V2_LINE_SET_VALUES_IOCTL, GPIO_V2_LINE_FLAG_INPUT, "
+        "(unsigned long)GPIO_V2_LINE_SET_VALUES_IOCTL, GPIO_V2_LINE_FLAG_USED, "
+        "GPIO_V2_LINE_FLAG_INPUT, "
         "GPIO_V2_LINE_FLAG_OUTPUT, GPIO_V2_LINE_FLAG_EDGE_RISING, GPIO_V2_LINE_FLAG_EDGE_FALLING, "
         "GPIO_V2_LINE_EVENT_RISING_EDGE); return 0; }\n")
     subprocess.run(["cc", "-o", str(tmp_path / "layout"), str(source)], check=True)
     out = subprocess.run([str(tmp_path / "layout")], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert [int(v) for v in out] == [gpio_cdev.REQUEST.size, gpio_cdev.EVENT.size,
-                                     gpio_cdev.VALUES.size, gpio_cdev.GET_LINE,
-                                     gpio_cdev.GET_VALUES, gpio_cdev.SET_VALUES,
-                                     gpio_cdev.FLAG_INPUT, gpio_cdev.FLAG_OUTPUT,
-                                     gpio_cdev.FLAG_EDGE_RISING, gpio_cdev.FLAG_EDGE_FALLING,
-                                     gpio_cdev.RISING_EDGE]
+    c = gpio_cdev
+    assert [int(v) for v in out] == [
+        c.CHIP_INFO.size, c.GET_CHIP_INFO, c.REQUEST.size, c.EVENT.size, c.INFO.size,
+        c.GET_LINE_INFO, c.VALUES.size, c.GET_LINE, c.GET_VALUES, c.SET_VALUES, c.FLAG_USED,
+        c.FLAG_INPUT, c.FLAG_OUTPUT, c.FLAG_EDGE_RISING, c.FLAG_EDGE_FALLING, c.RISING_EDGE]
