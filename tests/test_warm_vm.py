@@ -114,6 +114,21 @@ def test_a_second_command_waits_its_turn_and_says_so(cache: Path) -> None:
     assert "second" in second.stdout
 
 
+def test_an_edit_to_pilab_runs_in_a_fresh_python(cache: Path) -> None:
+    """The server imported pilab at boot: after an edit, in-process would run the old code."""
+    edited = ROOT / "pilab" / "__init__.py"
+    before = edited.stat()
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    try:
+        stale = pilab("vm", "--", sys.executable, "-m", "pilab", "--version", cache=cache)
+    finally:
+        os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert stale.returncode == 0 and "pilab " in stale.stdout, stale.stderr
+    assert "code changed since the warm VM started" in stale.stderr
+    again = pilab("vm", "--", sys.executable, "-m", "pilab", "--version", cache=cache)
+    assert again.returncode == 0 and "code changed" not in again.stderr
+
+
 def test_a_crash_in_a_check_fails_only_that_check(cache: Path, tmp_path: Path) -> None:
     """A submission whose IRQ handler hits BUG(): behaviour fails, the checks after it run."""
     source = (ROOT / "kmods" / "intrpt.c").read_text()

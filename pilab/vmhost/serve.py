@@ -5,8 +5,9 @@ server imports pilab and the GPIO/input libraries once, writes ``DIR/ready``, th
 polls for ``DIR/<request>/request.json`` (argv, env, cwd; written by the host with
 a rename, so it is whole). For each it forks a child that runs the command with
 stdout and stderr on ``<request>/output``: a pilab command runs in-process (no
-interpreter start, no imports), anything else is exec'd. The exit code goes to
-``<request>/exit``; a ``<request>/cancel`` file stops the child.
+interpreter start, no imports), anything else is exec'd (and so is a pilab command
+the host marks ``fresh``: pilab's sources changed after the server imported them).
+The exit code goes to ``<request>/exit``; a ``<request>/cancel`` file stops the child.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _child(request: dict[str, object], output: Path) -> None:
         os.chdir(str(request["cwd"]))
         argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if not _is_pilab(argv):
+        if not _is_pilab(argv) or request.get("fresh"):  # fresh: pilab changed since preload
             os.execvp(argv[0], argv)
         from pilab.cli import main
 

@@ -29,6 +29,7 @@ from pilab.vmhost.launch import compile_package, vng_command
 from pilab.vmhost.leash import Leashed, new_run_id, start
 from pilab.vmhost.warmstate import (
     WarmState,
+    code_stamp,
     console_path,
     last_used,
     lock_path,
@@ -75,6 +76,7 @@ class Supervisor:
     def _boot(self, console: IO[bytes]) -> Leashed:
         (self.share / "ready").unlink(missing_ok=True)
         compile_package()
+        self.state.code = code_stamp()
         env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
         command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable,
                               "-m", "pilab.vmhost.serve", str(self.share)])

@@ -25,6 +25,7 @@ from pilab.progress import say
 from pilab.vmhost.warmstate import (
     WarmState,
     ago,
+    code_stamp,
     console_path,
     read_state,
     release_of_image,
@@ -99,10 +100,14 @@ class WarmVm:
             uptime = ago(time.time() - self.state.booted)
             say(f"using the warm VM ({self.state.release}, up {uptime}, "
                 f"supervisor pid {self.state.pid}): no boot")
+            fresh = self.state.code != code_stamp()
+            if fresh:
+                say("pilab's code changed since the warm VM started: this command starts a "
+                    "fresh Python in it (pilab vm down; pilab vm up makes it quick again)")
             request = self.share / f"req-{uuid.uuid4().hex[:12]}"
             request.mkdir()
             try:
-                spec = {"argv": argv, "env": dict(env), "cwd": str(cwd)}
+                spec = {"argv": argv, "env": dict(env), "cwd": str(cwd), "fresh": fresh}
                 (request / "request.tmp").write_text(json.dumps(spec))
                 touch_used(self.state.release)
                 console = console_path(self.state.release)

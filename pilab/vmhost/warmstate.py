@@ -10,13 +10,14 @@ the warm VM's own requests go to ``<cache>/runs/warm-<uid>-<release>/``.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pilab.paths import cache_dir
+from pilab.paths import PACKAGE_DIR, cache_dir
 from pilab.vmhost.leash import run_members
 
 MEMORY = "1G"  # the guest's memory, as vng's --memory takes it
@@ -73,12 +74,23 @@ class WarmState:
     boots: int = 0
     crashes: int = 0
     ready: bool = False
+    code: str = ""  # code_stamp() of the pilab its server imported
 
     def save(self) -> None:
         path = state_path(self.release)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self)))
         tmp.rename(path)
+
+
+def code_stamp(package: Path = PACKAGE_DIR) -> str:
+    """What pilab's source files are now (names, sizes, times): the warm server imports
+    pilab once, so an edit since then means its in-process commands run the old code."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        info = path.stat()
+        digest.update(f"{path.relative_to(package)} {info.st_size} {info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def lock_held(release: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from xml.sax.saxutils import escape
+from html import escape
 
 from gpiozero.pins.pi import PiBoardInfo
 

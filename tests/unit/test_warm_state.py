@@ -81,3 +81,16 @@ def test_lean_args_never_keep_what_the_labs_load() -> None:
     names = set(arg.removeprefix("modprobe.blacklist=").split(","))
     assert not names & {"evdev", "uinput", "vgpio", "vinput", "vkbd", "intrpt", "gpio_sim",
                         "9p", "9pnet_virtio", "virtio_console", "overlay"}
+
+
+def test_the_code_stamp_sees_an_edit_and_a_new_module(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("x = 1\n")
+    first = warmstate.code_stamp(package)
+    assert warmstate.code_stamp(package) == first
+    (package / "a.py").write_text("x = 22\n")
+    edited = warmstate.code_stamp(package)
+    assert edited != first
+    (package / "b.py").write_text("")
+    assert warmstate.code_stamp(package) not in (first, edited)
