@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,14 @@ def mock_board() -> Iterator[object]:
     board = MockBoard(pi_model("pi4"))
     yield board
     board.teardown()
+
+
+@pytest.fixture(scope="session")
+def warm_cache() -> Iterator[Path]:
+    """One warm VM for the tests whose modules do not take the kernel down on purpose:
+    their checks and grades pay one boot between them instead of one each. It stops
+    with pytest (its owner), or after 2 minutes without a command."""
+    from warm_cache import own_cache
+
+    with own_cache(os.getpid(), idle="2m") as cache:
+        yield cache

@@ -14,50 +14,22 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from warm_cache import ROOT, own_cache, pilab
 
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.vmhost.leash import run_members
 from pilab.vmhost.warmclient import COLD_ENV
 
 pytestmark = pytest.mark.vm
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ("kernels", "build", "chroots")  # big, and the same for every cache
-
-
-def pilab(*argv: str, cache: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != COLD_ENV}
-    return subprocess.run([sys.executable, "-m", "pilab", *argv], cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout, check=False,
-                          env={**env, CACHE_ENV: str(cache)})
 
 
 def state(cache: Path) -> dict[str, object]:
     (path,) = (cache / "warm").glob("*.json")
     return dict(json.loads(path.read_text()))
-
-
-@contextmanager
-def own_cache(owner: int) -> Iterator[Path]:
-    """A cache of its own with a warm VM up, owned by process *owner*; brought down after."""
-    real = cache_dir()
-    mine = real.parent / f"pilab-warmtest-{uuid.uuid4().hex[:8]}"
-    mine.mkdir()
-    for name in SHARED:
-        (real / name).mkdir(parents=True, exist_ok=True)
-        (mine / name).symlink_to(real / name)
-    try:
-        up = pilab("vm", "up", "--idle", "20m", "--owner", str(owner), cache=mine)
-        assert up.returncode == 0, up.stderr
-        yield mine
-    finally:
-        pilab("vm", "down", cache=mine, timeout=120)
-        shutil.rmtree(mine, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
