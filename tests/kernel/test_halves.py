@@ -76,7 +76,7 @@ def test_unload_while_busy(vm_board: VmGuestBoard, module: str, when: str) -> No
 # ---- load/unload cycles, through pilab.kernel.modules (finit_module/delete_module)
 
 
-@pytest.mark.stress
+@pytest.mark.once
 @pytest.mark.parametrize("module", scenarios.HALVES)
 def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
                             kernel_stays_healthy: KernelLog) -> None:

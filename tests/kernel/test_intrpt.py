@@ -48,6 +48,7 @@ def test_manual_mode_sees_a_hand_press(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
 
 
+@pytest.mark.once  # pilab's Python side: the kernel does not change it
 def test_the_pytest_plugin_example_passes_on_the_real_kernel() -> None:
     """docs/examples/: a course's tests through the plugin, on the vm board."""
     import subprocess

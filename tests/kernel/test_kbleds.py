@@ -132,7 +132,7 @@ def test_caps_only_blinks_caps_and_keeps_num_off(
     assert wait_for(lambda: read() == leds.NUM, 1.0), leds.describe(read())
 
 
-@pytest.mark.stress
+@pytest.mark.once
 def test_100_load_unload_cycles(
     console: int, keyboard: evdev.InputDevice, kernel_stays_healthy: KernelLog
 ) -> None:

@@ -119,6 +119,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+@pytest.mark.once  # pilab's Python side: the kernel does not change it
 def test_when_pressed_fires_in_a_child_forked_by_the_warm_server(board: VmGuestBoard) -> None:
     """The warm VM runs each command in a child forked from its server, which imported
     pilab first: gpiozero's edge callbacks must fire there (lgpio's threads did not

@@ -34,6 +34,7 @@ def test_chip_is_found_by_the_pi_label(model: str) -> None:
         board.teardown()
 
 
+@pytest.mark.once  # pilab's Python side: the kernel does not change it
 def test_doctor_in_the_vm_reports_the_emulated_pi5() -> None:
     """What 'pilab vm --model pi5 -- pilab doctor --json' runs in the guest."""
     import json

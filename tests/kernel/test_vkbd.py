@@ -439,7 +439,7 @@ class TestWithModulesLoaded:
 
     # ---- fuzz ----
 
-    @pytest.mark.stress
+    @pytest.mark.once
     def test_fuzz_device_writes(self, keyboard: VirtualKeyboard) -> None:
         """Random and malformed writes: exactly the oracle's verdict, exactly its events."""
         rng = random.Random(seed_for("device fuzz"))
@@ -477,7 +477,7 @@ class TestWithModulesLoaded:
         print(f"device fuzz: {dict(tally)}")
         assert tally["refused"] > FUZZ_DEVICE_WRITES // 2 and tally["events"] > 100
 
-    @pytest.mark.stress
+    @pytest.mark.once
     def test_fuzz_export_and_unexport(self, keyboard: VirtualKeyboard,
                                       kernel_stays_healthy: KernelLog) -> None:
         """Random writes to export/unexport: the oracle's verdict, no stray devices or events."""
