@@ -76,20 +76,25 @@ CONSOLE_ARGS = ("loglevel=1", "panic_on_oops=1", "softlockup_panic=1")
 
 
 def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
-                kernel_console: bool = False, lean: bool = True) -> list[str]:
+                kernel_console: bool = False, lean: bool = True,
+                unpacked: bool = True) -> list[str]:
     """The vng command line that boots *vmlinuz* and runs *command*.
 
     *lean*: keep udev from loading drivers pilab never uses (see lean.py).
+    *unpacked*: boot the vmlinux inside *vmlinuz* where it can (see unpack.py).
     """
     from pilab.vmhost.lean import lean_kernel_args
     from pilab.vmhost.tracekeys import trace_kernel_args
+    from pilab.vmhost.unpack import boot_image
 
     # 9p, never virtio-fs: QEMU itself then refuses every write to the shared
     # host root (readonly=on), whatever the guest kernel does. virtio-fs would
     # leave that to the guest's read-only mount whenever the installed
     # virtiofsd lacks --readonly (Debian 12's does), and a module is the guest
     # kernel: it could remount and write to the host as the user running pilab.
-    cmd = [_vng(), "--run", str(vmlinuz), "--memory", "1G", "--cpus", str(cpus), "--force-9p"]
+    image = boot_image(vmlinuz) if unpacked else vmlinuz
+    cmd = [_vng(), "--run", str(image), "--memory", "1G", "--cpus", str(cpus),
+           "--force-9p"]
     if not kvm_usable():
         cmd.append("--disable-kvm")
     for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args()]:
