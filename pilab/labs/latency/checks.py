@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pilab.check.context import FIXED_BUTTONS, FIXED_LED, CheckContext
+from pilab.check.interface import needs_params
 from pilab.check.suite import Check
 from pilab.labs.common.checks import behaviour_check, held_lines, refused
 from pilab.steps import Step
@@ -19,6 +20,9 @@ def unknown_path(ctx: CheckContext, step: Step) -> None:
                 "the parameters before taking anything")
 
 
+INTERFACE = needs_params("led", "button", "path", hint=(
+    "module_param(led, int, 0444); module_param(button, int, 0444); "
+    "module_param(path, charp, 0444)"))
 CHECKS = [
     behaviour_check("led, button and path parameters; path=hardirq toggles the LED in the "
                     "IRQ handler, path=tasklet in a tasklet it schedules, path=thread in the "
