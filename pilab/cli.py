@@ -203,6 +203,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     board = _check_board(args)
     run = check_lab(args.lab, args.sources or None, board, args.model)
     print(report.render_json(run) if args.json else report.render_text(run))
+    if run.boots:
+        from pilab.progress import say
+        from pilab.vmhost.warmclient import warm_tip
+
+        tip = warm_tip(run.kernel)
+        if tip:
+            say(tip)
     if args.junit_xml:
         args.junit_xml.write_text(report.junit_xml([run]) + "\n")
     if args.report:

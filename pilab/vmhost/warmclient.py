@@ -56,6 +56,15 @@ def warm_vm_for(vmlinuz: Path, rwdirs: list[Path]) -> WarmVm | None:
     return WarmVm(state)
 
 
+def warm_tip(release: str) -> str | None:
+    """After a command that booted a VM: how to skip the next boot (None while one runs,
+    or where boots are forced)."""
+    if os.environ.get(COLD_ENV) == "1" or read_state(release) is not None:
+        return None
+    return (f"tip: 'pilab vm up' keeps a VM booted on {release}: the next check then takes "
+            "seconds, not a boot ('pilab vm down' when you are done)")
+
+
 @contextlib.contextmanager
 def _turn(share: Path) -> Iterator[None]:
     """One command at a time in the warm VM; a second one waits and says so."""

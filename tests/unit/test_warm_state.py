@@ -12,7 +12,7 @@ from pilab.paths import CACHE_ENV
 from pilab.vmhost import warmstate
 from pilab.vmhost.lean import lean_kernel_args
 from pilab.vmhost.warmcli import idle_seconds
-from pilab.vmhost.warmclient import COLD_ENV, warm_vm_for
+from pilab.vmhost.warmclient import COLD_ENV, warm_tip, warm_vm_for
 
 RELEASE = "6.1.0-99-amd64"
 
@@ -94,3 +94,14 @@ def test_the_code_stamp_sees_an_edit_and_a_new_module(tmp_path: Path) -> None:
     assert edited != first
     (package / "b.py").write_text("")
     assert warmstate.code_stamp(package) not in (first, edited)
+
+
+def test_a_cold_check_tips_the_warm_vm_unless_one_runs_or_boots_are_forced(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tip = warm_tip(RELEASE)
+    assert tip is not None and "pilab vm up" in tip and RELEASE in tip
+    monkeypatch.setenv(COLD_ENV, "1")
+    assert warm_tip(RELEASE) is None
+    monkeypatch.delenv(COLD_ENV)
+    _lock, _ = _held_state(cache / "vmlinuz")  # held until the test ends
+    assert warm_tip(RELEASE) is None
