@@ -77,9 +77,12 @@ CONSOLE_ARGS = ("loglevel=1", "panic_on_oops=1", "softlockup_panic=1")
 
 def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
                 kernel_console: bool = False, lean: bool = True,
-                unpacked: bool = True) -> list[str]:
+                unpacked: bool = True, boot_console: bool = False) -> list[str]:
     """The vng command line that boots *vmlinuz* and runs *command*.
 
+    *kernel_console*: the kernel's console at warning level, and an Oops panics (checks).
+    *boot_console*: the console as vng leaves it (emergencies and the early boot lines),
+    so a kernel that dies before the command ran says why (runs).
     *lean*: keep udev from loading drivers pilab never uses (see lean.py).
     *unpacked*: boot the vmlinux inside *vmlinuz* where it can (see unpack.py).
     """
@@ -99,8 +102,9 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
         cmd.append("--disable-kvm")
     for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args()]:
         cmd += ["--append", arg]
-    if kernel_console:
+    if kernel_console or boot_console:
         cmd.append("--verbose")
+    if kernel_console:
         for arg in CONSOLE_ARGS:
             cmd += ["--append", arg]
     for rwdir in rwdirs:
@@ -157,6 +161,7 @@ def run_in_vm(
     model: str | None = None,
     kernel_console: bool = False,
     watchdog: Callable[[], str | None] | None = None,
+    boot_console: bool = False,
 ) -> int:
     """Boot, run *argv* inside as root with the guest marker set, return its exit code.
 
@@ -178,7 +183,8 @@ def run_in_vm(
     if warm is not None:
         return warm.run(argv, guest_env, cwd, out or sys.stdout.buffer, watchdog, timeout)
     command = shlex.join(["env", *(f"{k}={v}" for k, v in guest_env.items()), *argv])
-    cmd = vng_command(vmlinuz, command, rwdirs, kernel_console=kernel_console)
+    cmd = vng_command(vmlinuz, command, rwdirs, kernel_console=kernel_console,
+                      boot_console=boot_console)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
     run_id = new_run_id()
