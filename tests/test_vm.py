@@ -76,8 +76,9 @@ def test_every_lab_passes_on_the_newest_kernel(capsys: pytest.CaptureFixture[str
     release = release_of(NEWEST)
     results = json.loads(proc.stdout) if proc.stdout.strip() else []
     with capsys.disabled():
-        for result in results:
-            print(f"{result['name']} on {release}: {result['status']}")
+        for result in results:  # a failure's reason in full: it may quote the kernel's panic
+            why = f"\n{result['reason']}" if result["status"] != "passed" else ""
+            print(f"{result['name']} on {release}: {result['status']}{why}")
     assert proc.returncode == 0, f"pilab run all --kernel newest ({release}) exit {proc.returncode}"
     assert {r["name"] for r in results} == set(LABS)
     assert all(r["status"] == "passed" for r in results), results

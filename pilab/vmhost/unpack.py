@@ -20,6 +20,8 @@ import zlib
 from pathlib import Path
 
 PVH_ENTRY_NOTE = 18  # XEN_ELFNOTE_PHYS32_ENTRY, in a note owned by "Xen"
+# In a kernel's cache tree: boot its vmlinuz, never the unpacked vmlinux (see newest.py).
+KEEP_PACKED = "pilab-boot-vmlinuz"
 PT_NOTE = 4
 ELF64_X86_64 = (b"\x7fELF\x02\x01", 62)  # ident (64-bit, little-endian), e_machine
 
@@ -108,6 +110,8 @@ def vmlinux_path(vmlinuz: Path) -> Path:
 
 def boot_image(vmlinuz: Path) -> Path:
     """The kernel image to hand QEMU: the unpacked vmlinux where it can be had."""
+    if any((folder / KEEP_PACKED).exists() for folder in vmlinuz.parents):
+        return vmlinuz
     target = vmlinux_path(vmlinuz)
     try:
         if target.exists() and target.stat().st_mtime >= vmlinuz.stat().st_mtime:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pilab.vmhost.unpack import CannotUnpack, boot_image, unpack, vmlinux_path
+from pilab.vmhost.unpack import KEEP_PACKED, CannotUnpack, boot_image, unpack, vmlinux_path
 
 
 def elf(note_type: int = 18, machine: int = 62) -> bytes:
@@ -81,3 +81,13 @@ def test_boot_image_unpacks_once_beside_the_vmlinuz(tmp_path: Path) -> None:
     stamp = first.stat().st_mtime_ns
     assert boot_image(vmlinuz) == first and first.stat().st_mtime_ns == stamp
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+def test_a_kernel_tree_marked_keep_packed_boots_its_vmlinuz(tmp_path: Path) -> None:
+    (tmp_path / KEEP_PACKED).write_text("")
+    boot = tmp_path / "usr" / "lib" / "modules" / "9.9.9"
+    boot.mkdir(parents=True)
+    vmlinuz = boot / "vmlinuz"
+    vmlinuz.write_bytes(bzimage(xz(elf()), len(elf())))
+    assert boot_image(vmlinuz) == vmlinuz
+    assert not vmlinux_path(vmlinuz).exists()
