@@ -32,7 +32,11 @@ WRITE_MARKER = "pilab-hostile-marker"  # what write-mounts tries to create (see 
 # the VM), so it may score; what matters is that the host shows no trace.
 IN_VM = {
     "log-forever": "the kernel log flooded",
-    "irqs-off-loop": "hung|froze",
+    # A CPU spinning with interrupts off: either the guest falls silent and pilab's
+    # watchdog stops the VM (froze), or another CPU stuck waiting on it trips the
+    # soft-lockup detector, which panics the kernel first (crashed). Both fail the
+    # check and restart the VM; which comes first is timing under TCG.
+    "irqs-off-loop": "hung|froze|crashed",
     "alloc-forever": "ran out of memory",
 }
 
