@@ -78,7 +78,7 @@ def _vm_kernel() -> str:
 
 
 def _kvm() -> str:
-    from pilab.vmhost.launch import kvm_usable
+    from pilab.vmhost.vng import kvm_usable
 
     return "KVM" if kvm_usable() else "TCG (no usable KVM: slower, works)"
 

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pilab.vmhost.launch import vng_command
 from pilab.vmhost.leash import new_run_id, start
+from pilab.vmhost.vng import vng_command
 from pilab.vmhost.warmclient import COLD_ENV
 
 LAB_LINE = re.compile(r"^== (\S+) on ")

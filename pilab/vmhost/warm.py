@@ -1,160 +1,416 @@
 """The warm VM's supervisor: a detached host process that keeps one VM booted.
 
-``pilab vm up`` starts ``python -m pilab.vmhost.warm RELEASE VMLINUZ IDLE`` in a
-session of its own. It takes the warm VM's lock, boots the VM through the leash
-(so QEMU cannot outlive it) running the guest server (pilab/vmhost/serve.py), and
-watches it: when QEMU ends on its own (a kernel crash) the command it was running
-is told (``<request>/crashed``) and the VM boots again; SIGUSR1 (a client's
-watchdog) stops it and boots again; SIGTERM (``pilab vm down``), or *IDLE* seconds
-without a command, stop it for good. It leaves no QEMU, lock, state or share behind.
+``pilab vm up`` starts ``python -m pilab.vmhost.warm RELEASE VMLINUZ IDLE OWNER`` in
+a session of its own. It takes the warm VM's lock, listens for clients on its
+socket, and boots the VM through the leash (so QEMU cannot outlive it) with the
+guest server (pilab/warmguest.py) on a virtio-serial port joined to its guest
+socket. One event loop (pilab/warmproto.py is the protocol) then:
+
+- queues each client's RUN and hands it to the guest once the guest is READY and
+  the command before it has its EXIT, telling a client that waits why;
+- relays the command's OUTPUT and EXIT, and a client's CANCEL;
+- when the guest's connection drops or QEMU ends (a kernel crash), or a client
+  asks for a RESTART (its watchdog saw a frozen kernel), answers the running
+  command CRASHED with the console's words and boots again: queued requests wait
+  for the new guest, so none is lost;
+- stops for good on SIGTERM (``pilab vm down``), after *IDLE* seconds without a
+  command, or when process *OWNER* ends; it leaves no QEMU, lock, state or socket.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
-import shlex
-import shutil
 import signal
+import socket
 import subprocess
 import sys
-import threading
-import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from pilab.guest import GUEST_ENV
-from pilab.paths import CACHE_ENV, cache_dir
-from pilab.vmhost.launch import compile_package, vng_command
 from pilab.vmhost.leash import Leashed, new_run_id, start
 from pilab.vmhost.warmstate import (
     WarmState,
+    client_socket,
     code_stamp,
     console_path,
-    last_used,
+    guest_socket,
     lock_path,
     log_path,
     now,
     runs_dir,
-    share_dir,
     state_path,
-    touch_used,
 )
+from pilab.warmproto import GUEST_PORT, Decoder, Kind, ProtocolError, fields, frame
 
-TICK = 0.2
-CRASHED, EXIT = "crashed", "exit"
+TICK = 1.0  # seconds between looks at idleness and the owner
+SEND_WAIT = 30.0  # a client that takes no bytes for this long is dropped
+GUEST_GONE_WAIT = 5.0  # for QEMU to end once the guest's connection dropped
+CONSOLE_QUOTED = 64 * 1024  # of the console since a crashed command started, at most
+Launch = Callable[[Path], list[str]]  # the guest socket -> the command that boots a VM
+
+
+@dataclass
+class Request:
+    """One client's command, from its RUN to its EXIT or CRASHED."""
+
+    conn: socket.socket
+    spec: dict[str, Any] = field(default_factory=dict)
+    console_from: int = 0
+    gone: bool = False  # the client went away; the guest's answer is dropped
+
+
+class Boot:
+    """One boot of the VM: the process tree, its console, and the guest's connection."""
+
+    def __init__(self, vm: Leashed) -> None:
+        self.vm = vm
+        self.ended = os.pidfd_open(vm.proc.pid)
+        self.guest: socket.socket | None = None
+        self.decoder = Decoder()
+        self.ready = False
+
+    def close(self) -> None:
+        self.vm.stop()
+        os.close(self.ended)
+        if self.guest is not None:
+            self.guest.close()
 
 
 class Supervisor:
-    """One warm VM: boots, watches, reboots after a crash, stops when idle or told."""
+    """One warm VM: boots, relays, reboots after a crash, stops when idle or told."""
 
-    def __init__(self, release: str, vmlinuz: Path, idle: float, owner: int = 0) -> None:
-        self.share = share_dir(release)
+    def __init__(self, release: str, vmlinuz: Path, idle: float, owner: int = 0,
+                 launch: Launch | None = None) -> None:
         self.vmlinuz = vmlinuz
         self.owner = owner  # a process whose end stops the VM (0: none)
+        self.launch = launch or self._vng
         self.stopping = False
-        self.restart = False
         self.state = WarmState(pid=os.getpid(), release=release, vmlinuz=str(vmlinuz),
-                               run_id="", started=now(), booted=now(), idle=idle)
+                               run_id="", started=now(), booted=now(), idle=idle, used=now())
+        self.queue: deque[Request] = deque()
+        self.current: Request | None = None
+        self.waiters: list[socket.socket] = []  # WAIT_READY clients
+        self.decoders: dict[socket.socket, Decoder] = {}
+        self.boot: Boot | None = None
+        self.console: IO[bytes] | None = None
 
-    def _signals(self) -> None:
-        def stop(signum: int, frame: object) -> None:
-            self.stopping = True
+    # -- the VM ------------------------------------------------------------------
 
-        def restart(signum: int, frame: object) -> None:
-            self.restart = True
+    def _vng(self, guest: Path) -> list[str]:
+        from pilab.vmhost.vng import guest_command, vng_command
 
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, stop)
-        signal.signal(signal.SIGUSR1, restart)
+        # Commas are doubled in a QEMU option's value.
+        chardev = f"socket,id=pilabwarm,path={str(guest).replace(',', ',,')}"
+        qemu = ["-device", "virtio-serial,id=pilabwarm0", "-chardev", chardev, "-device",
+                f"virtserialport,bus=pilabwarm0.0,name={GUEST_PORT},chardev=pilabwarm"]
+        command = guest_command([sys.executable, "-m", "pilab.warmguest"])
+        return _without_softlockup_panic(
+            vng_command(self.vmlinuz, command, [runs_dir()], kernel_console=True,
+                        qemu_opts=qemu))
 
-    def in_flight(self) -> list[Path]:
-        """Requests the guest has not answered."""
-        return [d for d in self.share.iterdir()
-                if d.is_dir() and not (d / EXIT).exists() and not (d / CRASHED).exists()]
+    def _start_boot(self, events: Any) -> None:
+        from pilab.vmhost.vng import compile_package, guest_path
 
-    def _boot(self, console: IO[bytes]) -> Leashed:
-        (self.share / "ready").unlink(missing_ok=True)
         compile_package()
         self.state.code = code_stamp()
-        env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
-        command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable,
-                              "-m", "pilab.vmhost.serve", str(self.share)])
-        cmd = _without_softlockup_panic(
-            vng_command(self.vmlinuz, command, [runs_dir()], kernel_console=True))
-        path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
         self.state.run_id = new_run_id()
-        vm = start(cmd, run_id=self.state.run_id, cwd=self.share,
-                   env=dict(os.environ, PATH=path), stdout=subprocess.PIPE)
-        threading.Thread(target=_relay, args=(vm.proc, console), daemon=True).start()
+        assert self.console is not None
+        vm = start(self.launch(guest_socket(self.state.release)), run_id=self.state.run_id,
+                   cwd=runs_dir(), env=dict(os.environ, PATH=guest_path()),
+                   stdout=subprocess.PIPE)
+        assert vm.proc.stdout is not None
+        os.set_blocking(vm.proc.stdout.fileno(), False)
+        self.boot = Boot(vm)
+        events.register(vm.proc.stdout, _READ, "console")
+        events.register(self.boot.ended, _READ, "vm-ended")
         self.state.boots += 1
         self.state.booted, self.state.ready = now(), False
         self.state.save()
-        return vm
+
+    def _end_boot(self, events: Any, code: int) -> None:
+        """The VM went down (or is being stopped): the running command learns it."""
+        boot = self.boot
+        assert boot is not None
+        self.boot = None
+        for obj in (boot.vm.proc.stdout, boot.ended, boot.guest):
+            if obj is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    events.unregister(obj)
+        boot.close()
+        self._drain_console(boot)
+        self.state.ready = False
+        self.state.save()
+        request, self.current = self.current, None
+        if request is not None:
+            self.state.crashes += 1
+            self.state.save()
+            if not request.gone:
+                self._send(request.conn, Kind.CRASHED,
+                           {"code": code, "console": self._console_since(request.console_from)})
+                self._drop(events, request.conn)
+        for waiting in self.queue:
+            self._send(waiting.conn, Kind.WAITING,
+                       {"reason": "the warm VM went down: booting it again"})
+
+    def _drain_console(self, boot: Boot) -> None:
+        out = boot.vm.proc.stdout
+        if out is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            while data := os.read(out.fileno(), 65536):
+                self._log_console(data)
+
+    def _log_console(self, data: bytes) -> None:
+        assert self.console is not None
+        self.console.write(data)
+        self.console.flush()
+
+    def _console_since(self, offset: int) -> str:
+        path = console_path(self.state.release)
+        try:
+            with open(path, "rb") as f:
+                f.seek(max(offset, path.stat().st_size - CONSOLE_QUOTED))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    # -- clients -------------------------------------------------------------------
+
+    def _send(self, conn: socket.socket, kind: Kind, payload: bytes | dict[str, Any]) -> bool:
+        try:
+            conn.sendall(frame(kind, payload))
+            return True
+        except OSError:
+            return False
+
+    def _drop(self, events: Any, conn: socket.socket) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            events.unregister(conn)
+        self.decoders.pop(conn, None)
+        conn.close()
+
+    def _from_client(self, events: Any, conn: socket.socket) -> None:
+        try:
+            data = conn.recv(65536)
+            frames = self.decoders[conn].feed(data) if data else []
+        except (OSError, ProtocolError):
+            data, frames = b"", []
+        if not data:
+            self._client_gone(events, conn)
+            return
+        for kind, payload in frames:
+            if kind == Kind.RUN:
+                self._enqueue(Request(conn, fields(payload)))
+            elif kind == Kind.WAIT_READY:
+                self.waiters.append(conn)
+                self._answer_waiters()
+            elif kind == Kind.CANCEL and self._runs(conn):
+                self._to_guest(Kind.CANCEL, {})
+            elif kind == Kind.RESTART and self._runs(conn) and self.boot is not None:
+                self._end_boot(events, -signal.SIGKILL)
+
+    def _runs(self, conn: socket.socket) -> bool:
+        return self.current is not None and self.current.conn is conn
+
+    def _client_gone(self, events: Any, conn: socket.socket) -> None:
+        if self._runs(conn):
+            assert self.current is not None
+            self.current.gone = True
+            self._to_guest(Kind.CANCEL, {})
+        self.queue = deque(r for r in self.queue if r.conn is not conn)
+        if conn in self.waiters:
+            self.waiters.remove(conn)
+        self._drop(events, conn)
+
+    def _enqueue(self, request: Request) -> None:
+        if self.current is not None or self.queue:
+            reason = "the warm VM is busy with another command: waiting for it to finish"
+        elif self.boot is None or not self.boot.ready:
+            reason = "the warm VM is booting (after a crash?): waiting for it"
+        else:
+            reason = ""
+        if reason:
+            self._send(request.conn, Kind.WAITING, {"reason": reason})
+        self.queue.append(request)
+
+    def _answer_waiters(self) -> None:
+        if self.boot is not None and self.boot.ready:
+            for conn in self.waiters:
+                self._send(conn, Kind.READY, {})
+            self.waiters.clear()
+
+    def _dispatch(self) -> None:
+        """The next queued command to the guest, if it is ready and free."""
+        while self.queue and self.current is None and self.boot is not None \
+                and self.boot.ready:
+            request = self.queue.popleft()
+            started = {"release": self.state.release, "booted": self.state.booted,
+                       "pid": self.state.pid}
+            if not self._send(request.conn, Kind.STARTED, started):
+                continue
+            path = console_path(self.state.release)
+            request.console_from = path.stat().st_size if path.exists() else 0
+            self.current = request
+            self._used()
+            self._to_guest(Kind.RUN, request.spec)
+
+    def _used(self) -> None:
+        self.state.used = now()
+        self.state.save()
+
+    # -- the guest -----------------------------------------------------------------
+
+    def _to_guest(self, kind: Kind, payload: dict[str, Any]) -> None:
+        if self.boot is not None and self.boot.guest is not None:
+            with contextlib.suppress(OSError):
+                self.boot.guest.sendall(frame(kind, payload))
+
+    def _from_guest(self, events: Any) -> None:
+        boot = self.boot
+        assert boot is not None and boot.guest is not None
+        try:
+            data = boot.guest.recv(1 << 20)
+            frames = boot.decoder.feed(data) if data else []
+        except (OSError, ProtocolError):
+            data, frames = b"", []
+        if not data:  # the guest's end closed: the kernel went down, or the server died
+            try:  # QEMU closes it as it ends: its exit code and last console lines
+                code = boot.vm.proc.wait(timeout=GUEST_GONE_WAIT)
+            except subprocess.TimeoutExpired:
+                code = -signal.SIGKILL
+            self._end_boot(events, code)
+            return
+        for kind, payload in frames:
+            if kind == Kind.READY:
+                boot.ready = True
+                self.state.ready = True
+                self.state.save()
+                self._answer_waiters()
+            elif kind in (Kind.OUTPUT, Kind.EXIT) and self.current is not None:
+                request = self.current
+                if not request.gone:
+                    self._send(request.conn, kind, payload)
+                if kind == Kind.EXIT:
+                    self.current = None
+                    self._used()
+                    if not request.gone:
+                        self._drop(events, request.conn)
+        self._dispatch()
+
+    # -- the loop ------------------------------------------------------------------
 
     def _idle_over(self) -> bool:
-        quiet = now() - max(last_used(self.state.release), self.state.started)
-        return quiet > self.state.idle and not self.in_flight()
+        busy = self.current is not None or bool(self.queue)
+        return not busy and now() - self.state.used > self.state.idle
 
     def _owner_gone(self) -> bool:
         return bool(self.owner) and not Path(f"/proc/{self.owner}").exists()
 
-    def _watch(self, vm: Leashed) -> None:
-        """Until the VM ends or must end; a command it was running learns why."""
-        while True:
-            code = vm.proc.poll()
-            if code is not None:
-                self._fail_in_flight(code)
-                return
-            if not self.state.ready and (self.share / "ready").exists():
-                self.state.ready = True
-                self.state.save()
-            if self.restart:
-                self.restart = False
-                vm.stop()
-                self._fail_in_flight(-signal.SIGKILL)
-                return
+    def _loop(self, events: Any, wake: socket.socket) -> None:
+        while not self.stopping:
+            if self.boot is None:
+                self._start_boot(events)
+            for key, _ in events.select(TICK):
+                self._event(events, key, wake)
+                if self.stopping:
+                    return
             if self._idle_over() or self._owner_gone():
                 self.stopping = True
-            if self.stopping:
-                return
-            time.sleep(TICK)
 
-    def _fail_in_flight(self, code: int) -> None:
-        failed = self.in_flight()
-        if failed:
-            self.state.crashes += 1
-        for request in failed:
-            (request / CRASHED).write_text(str(code))
+    def _event(self, events: Any, key: Any, wake: socket.socket) -> None:
+        what = key.data
+        if what == "wake":
+            with contextlib.suppress(BlockingIOError):
+                wake.recv(64)
+        elif what == "clients":
+            conn, _ = key.fileobj.accept()
+            conn.settimeout(SEND_WAIT)
+            self.decoders[conn] = Decoder()
+            events.register(conn, _READ, "client")
+        elif what == "client":
+            self._from_client(events, key.fileobj)
+            self._dispatch()
+        elif what == "guests" and self.boot is not None:
+            conn, _ = key.fileobj.accept()
+            if self.boot.guest is None:
+                self.boot.guest = conn
+                events.register(conn, _READ, "guest")
+            else:
+                conn.close()  # one guest per boot
+        elif what == "guest" and self.boot is not None:
+            self._from_guest(events)
+        elif what == "console" and self.boot is not None:
+            with contextlib.suppress(BlockingIOError):
+                data = os.read(key.fd, 65536)
+                if data:
+                    self._log_console(data)
+                else:
+                    events.unregister(key.fileobj)
+        elif what == "vm-ended" and self.boot is not None:
+            self._end_boot(events, self.boot.vm.proc.wait())
+            self._dispatch()
 
     def run(self) -> int:
-        self._signals()
-        path = lock_path(self.state.release)
+        import selectors
+
+        release = self.state.release
+        path = lock_path(release)
         path.parent.mkdir(parents=True, exist_ok=True)
+        runs_dir().mkdir(parents=True, exist_ok=True)
         with open(path, "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                print(f"a warm VM for {self.state.release} is already running", flush=True)
+                print(f"a warm VM for {release} is already running", flush=True)
                 return 1
+            wake, wake_in = socket.socketpair()
+            events = selectors.DefaultSelector()
             try:
-                shutil.rmtree(self.share, ignore_errors=True)
-                self.share.mkdir(parents=True)
-                touch_used(self.state.release)
-                with open(console_path(self.state.release), "ab") as console:
-                    while not self.stopping:
-                        vm = self._boot(console)
-                        try:
-                            self._watch(vm)
-                        finally:
-                            vm.stop()
+                clients = _listen(client_socket(release))
+                guests = _listen(guest_socket(release))
+                for sock in (wake, wake_in):
+                    sock.setblocking(False)
+                self._signals(wake_in)
+                events.register(wake, _READ, "wake")
+                events.register(clients, _READ, "clients")
+                events.register(guests, _READ, "guests")
+                with open(console_path(release), "ab") as self.console:
+                    self._loop(events, wake)
                 return 0
             finally:
-                state_path(self.state.release).unlink(missing_ok=True)
-                shutil.rmtree(self.share, ignore_errors=True)
-                console_path(self.state.release).unlink(missing_ok=True)
-                path.unlink(missing_ok=True)
-                log_path(self.state.release).unlink(missing_ok=True)
+                if self.boot is not None:
+                    self._end_boot(events, -signal.SIGTERM)
+                for conn in list(self.decoders):
+                    self._drop(events, conn)
+                events.close()
+                for done in (state_path(release), console_path(release), client_socket(release),
+                             guest_socket(release), log_path(release), path):
+                    done.unlink(missing_ok=True)
+
+    def _signals(self, wake_in: socket.socket) -> None:
+        def stop(signum: int, frame: object) -> None:
+            self.stopping = True
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, stop)
+        signal.set_wakeup_fd(wake_in.fileno())
+
+
+_READ = 1  # selectors.EVENT_READ, without importing selectors for the annotation
+
+
+def _listen(path: Path) -> socket.socket:
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    sock.listen(16)
+    sock.setblocking(False)
+    return sock
 
 
 def _without_softlockup_panic(cmd: list[str]) -> list[str]:
@@ -175,13 +431,15 @@ def _without_softlockup_panic(cmd: list[str]) -> list[str]:
     return out
 
 
-def _relay(proc: subprocess.Popen[bytes], console: IO[bytes]) -> None:
-    assert proc.stdout is not None
-    for line in iter(proc.stdout.readline, b""):
-        console.write(line)
-        console.flush()
+def main(argv: list[str]) -> int:
+    release, vmlinuz, idle, owner = argv[:4]
+    launch = None
+    if argv[4:5] == ["--launch"]:  # tests: a fake VM command; {guest} is the guest socket
+        words = argv[5:]
+        launch = lambda guest: [w.replace("{guest}", str(guest)) for w in words]  # noqa: E731
+    return Supervisor(release, Path(vmlinuz), float(idle), int(owner), launch).run()
 
 
 if __name__ == "__main__":
-    release_arg, vmlinuz_arg, idle_arg, owner_arg = sys.argv[1:5]
-    sys.exit(Supervisor(release_arg, Path(vmlinuz_arg), float(idle_arg), int(owner_arg)).run())
+    sys.exit(main(sys.argv[1:]))
+

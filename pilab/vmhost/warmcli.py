@@ -14,10 +14,10 @@ from pathlib import Path
 from pilab.errors import ConfigError, VmError
 from pilab.progress import progress, say
 from pilab.vmhost.leash import run_members
+from pilab.vmhost.warmclient import wait_ready
 from pilab.vmhost.warmstate import (
     DEFAULT_IDLE,
     ago,
-    last_used,
     lock_held,
     log_path,
     qemu_rss_kib,
@@ -92,19 +92,14 @@ def up(args: argparse.Namespace) -> int:
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     with progress(f"booting the warm VM ({release})"):
-        end = time.monotonic() + UP_WAIT
-        while True:
-            code = supervisor.poll()
-            if code is not None:
-                raise VmError(f"the warm VM's supervisor ended (code {code}): "
-                              f"{log.read_text(errors='replace').strip()[-400:]}")
-            state = read_state(release)
-            if state is not None and state.ready:
-                break
-            if time.monotonic() > end:
-                os.kill(supervisor.pid, signal.SIGTERM)
-                raise VmError("the warm VM did not come up in time", hint=f"see {log}")
-            time.sleep(0.5)
+        ready = wait_ready(release, lambda: supervisor.poll() is None, UP_WAIT)
+    if not ready:
+        code = supervisor.poll()
+        if code is not None:
+            raise VmError(f"the warm VM's supervisor ended (code {code}): "
+                          f"{log.read_text(errors='replace').strip()[-400:]}")
+        os.kill(supervisor.pid, signal.SIGTERM)
+        raise VmError("the warm VM did not come up in time", hint=f"see {log}")
     say(f"warm VM up: pilab run, check and grade on {release} use it until "
         f"pilab vm down or {ago(args.idle)} idle")
     return 0
@@ -118,7 +113,7 @@ def status(args: argparse.Namespace) -> int:
         return 0
     t = time.time()
     rss = qemu_rss_kib(state.run_id)
-    used = max(last_used(release), state.started)
+    used = max(state.used, state.started)
     print(f"warm VM ({release}): {'running' if state.ready else 'booting'}")
     print(f"  kernel:     {state.vmlinuz}")
     print(f"  supervisor: pid {state.pid}, up {ago(t - state.started)}, "

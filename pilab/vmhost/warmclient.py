@@ -1,22 +1,19 @@
 """Run a command in the warm VM instead of booting one (see warm.py and serve.py).
 
 :func:`warm_vm_for` says whether a warm VM for this kernel is up and can see the
-command's directories; :meth:`WarmVm.run` hands it the command, streams its output
-and returns its exit code, as a cold run would. One command at a time: a second
-waits for the first, and says so.
+command's directories; :meth:`WarmVm.run` hands it the command over the supervisor's
+socket, streams its output and returns its exit code, as a cold run would. The
+supervisor runs one command at a time: a second waits for the first, and says so.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
-import shutil
 import signal
+import socket
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,22 +22,21 @@ from pilab.progress import say
 from pilab.vmhost.warmstate import (
     WarmState,
     ago,
+    client_socket,
     code_stamp,
-    console_path,
     read_state,
     release_of_image,
     runs_dir,
-    share_dir,
-    touch_used,
 )
+from pilab.warmproto import Channel, Closed, Kind, fields
 
 if TYPE_CHECKING:
     from pilab.vmhost.launch import Output
 
 COLD_ENV = "PILAB_VM_COLD"  # 1: boot a fresh VM even while a warm one is up
-POLL = 0.05
-READY_WAIT = 900.0  # a reboot after a crash, under TCG on a busy host
+WATCH = 0.5  # seconds between the watchdog's looks while a command runs
 STOP_WAIT = 60.0  # for the supervisor to report the stopped VM
+CANCEL_WAIT = 10.0  # for a cancelled command's exit
 
 
 def warm_vm_for(vmlinuz: Path, rwdirs: list[Path]) -> WarmVm | None:
@@ -65,16 +61,16 @@ def warm_tip(release: str) -> str | None:
             "seconds, not a boot ('pilab vm down' when you are done)")
 
 
-@contextlib.contextmanager
-def _turn(share: Path) -> Iterator[None]:
-    """One command at a time in the warm VM; a second one waits and says so."""
-    with open(share / "client.lock", "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say("the warm VM is busy with another command: waiting for it to finish")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def connect(release: str) -> Channel:
+    """A connection to the supervisor of the warm VM for *release*."""
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.connect(str(client_socket(release)))
+    except OSError as exc:
+        sock.close()
+        raise VmError(f"the warm VM for {release} does not answer ({exc})",
+                      hint="pilab vm status shows it; pilab vm down; pilab vm up") from None
+    return Channel(sock.detach())
 
 
 class WarmVm:
@@ -82,100 +78,102 @@ class WarmVm:
 
     def __init__(self, state: WarmState) -> None:
         self.state = state
-        self.share = share_dir(state.release)
-
-    def _fresh(self) -> WarmState:
-        state = read_state(self.state.release)
-        if state is None:
-            raise VmError(f"the warm VM for {self.state.release} stopped",
-                          hint="pilab vm up starts it again; without it pilab boots a VM")
-        self.state = state
-        return state
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_WAIT
-        if not self._fresh().ready:
-            say("the warm VM is booting (after a crash?): waiting for it")
-        while not self._fresh().ready:
-            if time.monotonic() > deadline:
-                raise VmError("the warm VM did not come up", hint="pilab vm down; pilab vm up")
-            time.sleep(0.5)
 
     def run(self, argv: list[str], env: Mapping[str, str], cwd: Path, out: Output,
             watchdog: Callable[[], str | None] | None, timeout: float) -> int:
         """Run *argv* in the warm VM; its exit code (a crash: QEMU's, as a cold boot gives)."""
-        with _turn(self.share):
-            self._wait_ready()
-            uptime = ago(time.time() - self.state.booted)
-            say(f"using the warm VM ({self.state.release}, up {uptime}, "
-                f"supervisor pid {self.state.pid}): no boot")
-            fresh = self.state.code != code_stamp()
-            if fresh:
-                say("pilab's code changed since the warm VM started: this command starts a "
-                    "fresh Python in it (pilab vm down; pilab vm up makes it quick again)")
-            request = self.share / f"req-{uuid.uuid4().hex[:12]}"
-            request.mkdir()
-            try:
-                spec = {"argv": argv, "env": dict(env), "cwd": str(cwd), "fresh": fresh}
-                (request / "request.tmp").write_text(json.dumps(spec))
-                touch_used(self.state.release)
-                console = console_path(self.state.release)
-                console_from = console.stat().st_size if console.exists() else 0
-                (request / "request.tmp").rename(request / "request.json")
-                return self._follow(request, out, watchdog, timeout, console_from)
-            finally:
-                touch_used(self.state.release)
-                shutil.rmtree(request, ignore_errors=True)
+        fresh = self.state.code != code_stamp()
+        if fresh:
+            say("pilab's code changed since the warm VM started: this command starts a "
+                "fresh Python in it (pilab vm down; pilab vm up makes it quick again)")
+        channel = connect(self.state.release)
+        try:
+            channel.send(Kind.RUN, {"argv": argv, "env": dict(env), "cwd": str(cwd),
+                                    "fresh": fresh})
+            return self._follow(channel, out, watchdog, timeout)
+        except Closed:
+            raise VmError(f"the warm VM for {self.state.release} stopped during the command",
+                          hint="pilab vm up starts it again; without it pilab boots a VM") \
+                from None
+        finally:
+            os.close(channel.fd)
 
-    def _follow(self, request: Path, out: Output, watchdog: Callable[[], str | None] | None,
-                timeout: float, console_from: int) -> int:
-        deadline = time.monotonic() + timeout
-        sent = 0
+    def _follow(self, channel: Channel, out: Output, watchdog: Callable[[], str | None] | None,
+                timeout: float) -> int:
+        deadline: float | None = None  # the bound runs from the command's start in the guest
         try:
             while True:
-                sent += _copy_new(request / "output", sent, out)
-                if (request / "exit").exists():
-                    _copy_new(request / "output", sent, out)
-                    return int((request / "exit").read_text())
-                if (request / "crashed").exists():
-                    _copy_new(request / "output", sent, out)
-                    _copy_new(console_path(self.state.release), console_from, out)
-                    say("the warm VM crashed: its supervisor boots it again")
-                    return int((request / "crashed").read_text())
+                got = channel.recv(timeout=WATCH)
+                if got is not None:
+                    kind, payload = got
+                    if kind == Kind.OUTPUT:
+                        out.write(payload)
+                        out.flush()
+                    elif kind == Kind.WAITING:
+                        say(fields(payload)["reason"])
+                    elif kind == Kind.STARTED:
+                        deadline = time.monotonic() + timeout
+                        info = fields(payload)
+                        say(f"using the warm VM ({info['release']}, up "
+                            f"{ago(time.time() - info['booted'])}, supervisor pid "
+                            f"{info['pid']}): no boot")
+                    elif kind == Kind.EXIT:
+                        return int(fields(payload)["code"])
+                    elif kind == Kind.CRASHED:
+                        crash = fields(payload)
+                        out.write(str(crash["console"]).encode())
+                        out.flush()
+                        say("the warm VM crashed: its supervisor boots it again")
+                        return int(crash["code"])
+                    continue
+                if deadline is None:
+                    continue  # still queued: the supervisor says why
                 reason = watchdog() if watchdog is not None else None
                 if reason or time.monotonic() > deadline:
                     say(f"stopping the warm VM: {reason or 'past its wall-clock bound'}")
-                    self._restart(request)
+                    self._restart(channel)
                     if reason:
                         return -signal.SIGKILL
                     raise VmError(f"the command ran past its wall-clock bound of {timeout:g}s "
                                   "in the warm VM, which was started again")
-                self._fresh()
-                time.sleep(POLL)
         except KeyboardInterrupt:
-            (request / "cancel").touch()
-            end = time.monotonic() + 10
-            while not (request / "exit").exists() and time.monotonic() < end:
-                time.sleep(POLL)
+            with contextlib.suppress(Closed):
+                channel.send(Kind.CANCEL)
+                end = time.monotonic() + CANCEL_WAIT
+                while time.monotonic() < end:
+                    got = channel.recv(timeout=end - time.monotonic())
+                    if got is None or got[0] in (Kind.EXIT, Kind.CRASHED):
+                        break
             raise
 
-    def _restart(self, request: Path) -> None:
+    def _restart(self, channel: Channel) -> None:
         """Have the supervisor stop the VM (and boot it again); wait until it did."""
-        os.kill(self.state.pid, signal.SIGUSR1)
+        channel.send(Kind.RESTART)
         end = time.monotonic() + STOP_WAIT
-        while not (request / "crashed").exists() and time.monotonic() < end:
-            time.sleep(POLL)
+        while time.monotonic() < end:
+            got = channel.recv(timeout=end - time.monotonic())
+            if got is None or got[0] == Kind.CRASHED:
+                return
 
 
-def _copy_new(path: Path, offset: int, out: Output) -> int:
-    """Write what *path* has past *offset* to *out*; how many bytes that was."""
+def wait_ready(release: str, alive: Callable[[], bool], timeout: float) -> bool:
+    """Until the warm VM for *release* has a ready guest (True), *alive* turns false or
+    *timeout* passes (False). The supervisor answers READY on its socket: no polling
+    of state files, only of the socket's appearance while the supervisor starts."""
+    end = time.monotonic() + timeout
+    while not client_socket(release).exists():
+        if not alive() or time.monotonic() > end:
+            return False
+        time.sleep(0.1)
+    channel = connect(release)
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return 0
-    if data:
-        out.write(data)
-        out.flush()
-    return len(data)
+        channel.send(Kind.WAIT_READY)
+        while time.monotonic() < end and alive():
+            got = channel.recv(timeout=WATCH)
+            if got is not None and got[0] == Kind.READY:
+                return True
+        return False
+    except Closed:
+        return False
+    finally:
+        os.close(channel.fd)

@@ -2,9 +2,10 @@
 
 One warm VM per user and kernel release. Its supervisor holds an exclusive flock
 on ``<cache>/warm/<uid>-<release>.lock`` for as long as it lives, so a lock that
-can be taken means no warm VM, whatever a state file says. The directory the guest
-shares is ``<cache>/runs`` (where every scratch directory of a VM run lives), and
-the warm VM's own requests go to ``<cache>/runs/warm-<uid>-<release>/``.
+can be taken means no warm VM, whatever a state file says. Clients reach it on
+``<uid>-<release>.sock`` beside the lock, its QEMU on ``<uid>-<release>.guest.sock``.
+The directory the guest shares is ``<cache>/runs``, where every scratch directory
+of a VM run lives.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pilab.paths import PACKAGE_DIR, cache_dir
+from pilab.errors import ConfigError
+from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 from pilab.vmhost.leash import run_members
+from pilab.vmhost.vng import MEMORY
 
-MEMORY = "1G"  # the guest's memory, as vng's --memory takes it
 DEFAULT_IDLE = 30 * 60.0  # seconds without a command before the warm VM stops
+SOCKET_PATH_MAX = 108  # sun_path's size on Linux, its terminating NUL included
 
 
 def runs_dir() -> Path:
@@ -51,8 +54,21 @@ def log_path(release: str) -> Path:
     return cache_dir() / "warm" / f"{key(release)}.log"
 
 
-def share_dir(release: str) -> Path:
-    return runs_dir() / f"warm-{key(release)}"
+def client_socket(release: str) -> Path:
+    """Where pilab commands reach the supervisor."""
+    return _socket(cache_dir() / "warm" / f"{key(release)}.sock")
+
+
+def guest_socket(release: str) -> Path:
+    """Where the warm VM's QEMU joins the guest server's virtio-serial port."""
+    return _socket(cache_dir() / "warm" / f"{key(release)}.guest.sock")
+
+
+def _socket(path: Path) -> Path:
+    if len(os.fsencode(path)) >= SOCKET_PATH_MAX:
+        raise ConfigError(f"the warm VM's socket path is too long for a Unix socket: {path}",
+                          hint=f"set {CACHE_ENV} to a shorter directory")
+    return path
 
 
 def release_of_image(vmlinuz: Path) -> str:
@@ -73,8 +89,9 @@ class WarmState:
     memory: str = MEMORY
     boots: int = 0
     crashes: int = 0
-    ready: bool = False
+    ready: bool = False  # a guest server said READY on this boot's connection
     code: str = ""  # code_stamp() of the pilab its server imported
+    used: float = 0.0  # when a command last started or ended (epoch seconds)
 
     def save(self) -> None:
         path = state_path(self.release)
@@ -117,20 +134,6 @@ def read_state(release: str) -> WarmState | None:
         return WarmState(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-
-
-def last_used(release: str) -> float:
-    """When a command last used the warm VM (epoch seconds), or 0."""
-    try:
-        return (share_dir(release) / "last-used").stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def touch_used(release: str) -> None:
-    mark = share_dir(release) / "last-used"
-    mark.touch()
-    os.utime(mark)
 
 
 def qemu_rss_kib(run_id: str) -> int | None:

@@ -94,7 +94,7 @@ def test_a_busy_line_is_refused_in_words(board: VmGuestBoard) -> None:
 
 FORKED = """
 import os, sys, threading
-from pilab.vmhost.serve import NOT_PRELOADED, preload
+from pilab.warmguest import NOT_PRELOADED, preload
 preload()
 assert not set(NOT_PRELOADED) & set(sys.modules), "the server imported lgpio"
 pid = os.fork()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from pilab.paths import PACKAGE_DIR
-from pilab.vmhost.launch import compile_package
+from pilab.vmhost.vng import compile_package
 
 
 def test_a_stale_module_gets_fresh_bytecode() -> None:

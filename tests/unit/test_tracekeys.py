@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pilab.vmhost.launch import vng_command
 from pilab.vmhost.tracekeys import enabled_at_boot, pilab_events, trace_kernel_args
+from pilab.vmhost.vng import vng_command
 
 
 def test_every_event_pilab_records_is_on_from_boot() -> None:
@@ -19,7 +19,7 @@ def test_an_event_outside_the_boot_list_is_not_taken_for_enabled() -> None:
 
 
 def test_the_vm_boots_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pilab.vmhost.launch._vng", lambda: "vng")
+    monkeypatch.setattr("pilab.vmhost.vng._vng", lambda: "vng")
     cmd = vng_command(Path("/boot/vmlinuz"), "true", [])
     [word] = trace_kernel_args()
     assert cmd[cmd.index(word) - 1] == "--append"
