@@ -4,9 +4,12 @@ Each fixture is our own module with one bug; its first comment lines say
 which checks it must fail. One ``pilab grade`` per lab runs them all, with
 our module as one more submission, so the suite pays a boot per lab plus one
 per crash and one per check that leaves a module the kernel cannot unload
-(the guest restarts the VM then). bh_thread has no fixture: ``pilab check``
-without sources scores our module there. The build tests need no VM: a
-submission's build files are never run, and the sandbox hides host files.
+(the guest restarts the VM then). tests/fixtures/correct holds modules
+written another way than ours that must pass every check; they are graded
+with the broken ones. bh_thread has no fixture, and latency's grade leaves
+our module out: ``pilab check`` without sources scores our module there.
+The build tests need no VM: a submission's build files are never run, and
+the sandbox hides host files.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pilab.vmhost.image import headers_release
 ROOT = Path(__file__).resolve().parent.parent
 KMODS = ROOT / "kmods"
 BROKEN = ROOT / "tests" / "fixtures" / "broken"
+CORRECT = ROOT / "tests" / "fixtures" / "correct"
 OURS = "ours"
 
 # lab -> fixture -> the checks it must fail (every other check passes)
@@ -38,6 +42,8 @@ CYCLES = f"{CHECK_CYCLES} load/unload cycles"
 BUSY = "a busy pin fails the load cleanly"
 BAD = "bad pins are refused cleanly"
 RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
+TASKLET = "tasklet: a tasklet the handler schedules toggles the LED at every press"
+THREAD = "thread: the IRQ's thread toggles the LED at every press"
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "intrpt": {
         OURS: set(),
@@ -54,18 +60,34 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         OURS: set(),
         "no_tasklet_kill": {RUNS, PENDING},
     },
+    "latency": {
+        # path= checked, then ignored: the hard handler answers every path. Its hardirq
+        # check, the order of the paths it did answer (hardirq before the programs) and
+        # the unknown path pass.
+        "ignores_path": {TASKLET, THREAD},
+        "null_primary": set(),  # correct: the thread without a primary handler
+    },
 }
 CRASHES = {("intrpt", "oops_on_load")}
+# Labs whose fixtures never take the kernel down: graded through the session's warm VM,
+# for no boot of their own.
+WARM = {"latency"}
 
 
 def submission(lab: str, name: str, dest: Path) -> Path:
     """A submission directory: the fixture's (or our) <lab>.c and the shared lab_pins.h."""
     directory = dest / name
     directory.mkdir(parents=True)
-    source = KMODS / f"{lab}.c" if name == OURS else BROKEN / lab / name / f"{lab}.c"
+    source = KMODS / f"{lab}.c" if name == OURS else fixture(lab, name)
     shutil.copy(source, directory / f"{lab}.c")
     shutil.copy(KMODS / "lab_pins.h", directory)
     return directory
+
+
+def fixture(lab: str, name: str) -> Path:
+    """A fixture's <lab>.c: a broken module, or a correct one written another way."""
+    broken = BROKEN / lab / name / f"{lab}.c"
+    return broken if broken.exists() else CORRECT / lab / name / f"{lab}.c"
 
 
 def pilab(*args: str) -> subprocess.CompletedProcess[str]:
@@ -79,19 +101,32 @@ def test_every_fixture_is_named_in_a_test() -> None:
     """A fixture nobody grades proves nothing."""
     on_disk = {(p.parent.parent.name, p.parent.name) for p in BROKEN.glob("*/*/*.c")
                if p.parent.parent.name in EXPECTED}  # vkbd and kbleds: test_check_inputs.py
+    correct = {(p.parent.parent.name, p.parent.name) for p in CORRECT.glob("*/*/*.c")}
     named = {(lab, name) for lab, items in EXPECTED.items() for name in items if name != OURS}
-    assert on_disk == named
-    for lab, name in on_disk:
-        head = (BROKEN / lab / name / f"{lab}.c").read_text().splitlines()[1:3]
-        assert head[0].startswith("// BROKEN: ") and head[1].startswith("// MUST FAIL: ")
+    assert on_disk | correct == named
+    for lab, name in on_disk | correct:
+        head = fixture(lab, name).read_text().splitlines()[1:3]
+        if (lab, name) in correct:
+            assert not EXPECTED[lab][name], f"{lab}/{name} is correct: it fails nothing"
+            assert head[0].startswith("// CORRECT: ") and head[1] == "// MUST PASS: every check."
+        else:
+            assert EXPECTED[lab][name], f"{lab}/{name} is broken: it must fail a check"
+            assert head[0].startswith("// BROKEN: ") and head[1].startswith("// MUST FAIL: ")
 
 
 @pytest.mark.vm
 @pytest.mark.parametrize("lab", list(EXPECTED))
-def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path) -> None:
+def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
     dirs = [submission(lab, name, tmp_path / "subs") for name in EXPECTED[lab]]
     table, junit = tmp_path / "grade.csv", tmp_path / "grade.xml"
-    proc = pilab("grade", lab, *map(str, dirs), "--csv", str(table), "--junit-xml", str(junit))
+    args = ("grade", lab, *map(str, dirs), "--csv", str(table), "--junit-xml", str(junit))
+    if lab in WARM:
+        proc = warm_pilab(*args, cache=request.getfixturevalue("warm_cache"))
+        print(proc.stdout, proc.stderr[-4000:], sep="\n")
+        assert "using the warm VM" in proc.stderr
+    else:
+        proc = pilab(*args)
     assert proc.returncode == 1, "some submissions fail: exit code 1"
 
     checks = ["builds", "interface", *[c.name for c in lab_checks(lab)]]

@@ -1,5 +1,5 @@
 """Kernel C standards: W=1 builds clean, sparse says nothing (on every kernel tested),
-checkpatch is clean."""
+checkpatch is clean (on kmods/, and on the broken and correct fixtures: written as ours)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from pilab.vmhost.kernels import VmKernel
 CHECKPATCH = Path(__file__).resolve().parent.parent / ".venv/share/checkpatch/scripts/checkpatch.pl"
 SOURCES = sorted(p for p in KMOD_DIR.iterdir()
                  if p.suffix in (".c", ".h") and not p.name.endswith(".mod.c"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_SOURCES = sorted(p for kind in ("broken", "correct")
+                         for p in (FIXTURES / kind).glob("*/*/*.[ch]"))
 
 
 @pytest.fixture(scope="module", params=KERNELS)
@@ -44,7 +47,9 @@ def test_sparse_has_nothing_to_say(kernel: VmKernel) -> None:
     assert not remarks, "\n".join(remarks)
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("source", SOURCES + FIXTURE_SOURCES,
+                         ids=lambda p: str(p.relative_to(FIXTURES)) if FIXTURES in p.parents
+                         else p.name)
 def test_checkpatch_clean(source: Path) -> None:
     if not CHECKPATCH.exists():
         pytest.fail("checkpatch.pl missing: scripts/install --dev unpacks it from linux-source")

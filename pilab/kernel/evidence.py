@@ -162,6 +162,12 @@ def _thread_run(switch: TraceEvent, end: float | None) -> Run:
     return Run("thread", name, switch.cpu, switch.time, end, "process", name)
 
 
+def run_at(runs: Iterable[Run], time: float, cpu: int) -> Run | None:
+    """The run of *runs* on *cpu* that spans *time* (e.g. the handler around a GPIO write)."""
+    return next((r for r in runs if r.cpu == cpu and r.start <= time
+                 and (r.end is None or time <= r.end)), None)
+
+
 def bottom_halves(events: Sequence[TraceEvent], irqs: Iterable[int] = (),
                   module: str | None = None) -> list[Run]:
     """Every bottom-half run: tasklets and work items (of *module*, if given) and

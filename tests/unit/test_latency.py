@@ -11,7 +11,13 @@ import pytest
 
 from pilab.kernel import gpio_cdev
 from pilab.kernel.trace import parse_trace
-from pilab.labs.latency.lab import PATHS, check_order, press_latencies
+from pilab.labs.latency.lab import (
+    KERNEL_PATHS,
+    PATHS,
+    USER_PATHS,
+    check_order,
+    press_latencies,
+)
 from pilab.labs.latency.stats import Summary, percentile, summarize
 from pilab.report.latency_svg import TCG_NOTE, latency_svg
 from pilab.steps import Step, StepFailed, StepSkipped
@@ -78,6 +84,34 @@ def test_a_path_not_measured_skips_the_order() -> None:
     partial = {k: v for k, v in CHAPTER.items() if k != "thread"}
     with pytest.raises(StepSkipped, match="missing: thread"):
         check_order(Step("order"), medians(**partial), "vm")
+
+
+def test_paths_that_failed_their_step_are_left_out_and_named() -> None:
+    """A module that ignores path=: its tasklet and thread answers were the hard handler's,
+    as fast as it is; they are left out, not blamed for beating it."""
+    step = Step("order")
+    ignored = {**CHAPTER, "tasklet": 40, "thread": 45}
+    check_order(step, medians(**{k: v for k, v in ignored.items() if k not in ("tasklet",
+                                                                              "thread")}),
+                "vm", failed=["thread", "tasklet"])
+    assert step.reason == ("hardirq 46 µs < cdev 1039 µs < gpiozero 4637 µs; not compared: "
+                           "tasklet, thread (their steps failed)")
+    assert step.details["not_compared"] == ["tasklet", "thread"]
+    with pytest.raises(StepFailed, match="median of tasklet"):
+        check_order(Step("order"), medians(**ignored), "vm")
+
+
+def test_without_the_handler_the_bottom_halves_still_face_the_programs() -> None:
+    rest = {k: v for k, v in CHAPTER.items() if k != "hardirq"}
+    check_order(Step("order"), medians(**rest), "vm", failed=["hardirq"])
+    with pytest.raises(StepFailed, match="median of cdev"):
+        check_order(Step("order"), medians(**{**rest, "thread": 2000}), "vm", failed=["hardirq"])
+
+
+def test_no_two_paths_to_order_skips() -> None:
+    users = {k: CHAPTER[k] for k in USER_PATHS}
+    with pytest.raises(StepSkipped, match="no two paths"):
+        check_order(Step("order"), medians(**users), "vm", failed=list(KERNEL_PATHS))
 
 
 def plot(emulated: bool) -> ET.Element:
