@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pilab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"pilab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    kernel, any_board, kernel_board, model = _shared_options()
 
     doctor = sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
     doctor.add_argument("--root", type=Path,
@@ -40,15 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     list_ = sub.add_parser("list", help="the labs")
     list_.add_argument("--json", action="store_true", help="print the labs as JSON")
-    build = sub.add_parser("build", help="build the modules for a kernel (default: the vm's)")
+    build = sub.add_parser("build", parents=[kernel],
+                           help="build the modules for a kernel (default: the vm's)")
     build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
     build.add_argument("--w1", action="store_true", help="build with W=1 (extra warnings)")
-    _kernel_option(build)
 
-    run = sub.add_parser("run", help="run labs and report PASS/FAIL per step")
+    run = sub.add_parser("run", parents=[any_board, model, kernel],
+                         help="run labs and report PASS/FAIL per step")
     run.add_argument("labs", nargs="+", metavar="LAB", help="lab names, or 'all'")
-    run.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    run.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     run.add_argument("--json", action="store_true", help="print results as JSON")
     run.add_argument("--junit-xml", type=Path, metavar="FILE",
                      help="also write the results as JUnit XML (a lab is a testsuite)")
@@ -56,7 +56,6 @@ def _parser() -> argparse.ArgumentParser:
                      "each press's timeline, a VCD of the GPIO lines and a Perfetto trace")
     run.add_argument("--manual", action="store_true",
                      help="you press the real buttons when asked (GPIO labs)")
-    _kernel_option(run)
 
     guest = sub.add_parser("_guest", help=argparse.SUPPRESS)
     guest.add_argument("labs", nargs="+")
@@ -68,22 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("model")
     emulate.add_argument("argv", nargs=argparse.REMAINDER)
 
-    check = sub.add_parser("check", help="build anyone's module for a lab and check it")
+    check = sub.add_parser("check", parents=[kernel_board, model, kernel],
+                           help="build anyone's module for a lab and check it")
     check.add_argument("lab", metavar="LAB")
     check.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
                        help=".c/.h files or a directory (default: pilab's own module)")
-    check.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
     check.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report "
                        "(timelines, VCD, Perfetto trace) of the lab run the checks made")
 
-    grade = sub.add_parser("grade", help="check many submissions of a lab: a table of scores")
+    grade = sub.add_parser("grade", parents=[kernel_board, model, kernel],
+                           help="check many submissions of a lab: a table of scores")
     grade.add_argument("lab", metavar="LAB")
     grade.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="one per submission")
-    grade.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    grade.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     grade.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
     grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
 
@@ -96,12 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     show = wiring_sub.add_parser("show", help="the 40-pin header as ASCII, and an SVG")
     show.add_argument("lab")
     show.add_argument("--svg", type=Path, help="where to write the SVG (default LAB-wiring.svg)")
-    check = wiring_sub.add_parser("check", help="continuity test of every jumper")
+    check = wiring_sub.add_parser("check", parents=[any_board, model, kernel],
+                                  help="continuity test of every jumper")
     check.add_argument("lab")
-    check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     check.add_argument("--json", action="store_true", help="print the result as JSON")
-    _kernel_option(check)
 
     lab = sub.add_parser("lab", help="start your own module for a lab")
     lab_new = lab.add_subparsers(dest="lab_command", required=True).add_parser(
@@ -111,31 +106,37 @@ def _parser() -> argparse.ArgumentParser:
 
     vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
     vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
-    type_ = vkbd_sub.add_parser("type", help="type TEXT on a vkbd and show what evdev saw")
+    type_ = vkbd_sub.add_parser("type", parents=[kernel_board, kernel],
+                                help="type TEXT on a vkbd and show what evdev saw")
     type_.add_argument("text", metavar="TEXT", help="printable ASCII; \\n and \\t as escapes")
-    type_.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    _kernel_option(type_)
 
-    bench = sub.add_parser("bench", help="benchmarks (figures, not a test)")
+    bench = sub.add_parser("bench", parents=[kernel_board, kernel],
+                           help="benchmarks (figures, not a test)")
     bench.add_argument("what", choices=("vkbd", "vm"),
                        help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
     bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
-    bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    _kernel_option(bench)
 
-    vm = sub.add_parser("vm", help="run a command as root in the vm board's VM; "
-                        "vm up|status|down: the warm VM")
+    vm = sub.add_parser("vm", parents=[kernel], help="run a command as root in the vm board's "
+                        "VM; vm up|status|down: the warm VM")
     vm.add_argument("--model", choices=sorted(PI_MODELS),
                     help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
-    _kernel_option(vm)
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
     return parser
 
 
-def _kernel_option(parser: argparse.ArgumentParser) -> None:
+def _shared_options() -> tuple[argparse.ArgumentParser, ...]:
+    """Parent parsers for the options commands share: --kernel; --board (any board, or
+    the ones with a kernel); --model."""
     from pilab.vmhost.kernels import DEFAULT, KERNEL_HELP, kernel_choice
 
-    parser.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
+    kernel, any_board, kernel_board, model = (argparse.ArgumentParser(add_help=False)
+                                              for _ in range(4))
+    kernel.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
+    board_help = "default: pi on a Pi, vm elsewhere"
+    any_board.add_argument("--board", choices=BOARDS, help=board_help)
+    kernel_board.add_argument("--board", choices=("vm", "pi"), help=board_help)
+    model.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
+    return kernel, any_board, kernel_board, model
 
 
 def _command(argv: list[str]) -> list[str]:
@@ -201,7 +202,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from pilab.check.suite import score
 
     board = _check_board(args)
-    run = check_lab(args.lab, args.sources or None, board, args.model)
+    run = check_lab(args.lab, args.sources or None, board, args.model, kernel=args.kernel)
     print(report.render_json(run) if args.json else report.render_text(run))
     if run.boots:
         from pilab.progress import say
@@ -231,7 +232,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (one directory per submission)")
     board = _check_board(args)
-    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model)
+    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel)
     names = [d.name or str(d) for d in args.dirs]
     print(report.grade_table(runs, names))
     if args.csv:

@@ -12,6 +12,7 @@ submission's build files are never run, and the sandbox hides host files.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from junitparser import Failure, JUnitXml
+from kernel_matrix import SERIES, choice_of
 from warm_cache import pilab as warm_pilab
 
 from pilab.check.host import prepare_job
@@ -27,6 +29,7 @@ from pilab.check.suite import lab_checks
 from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
 from pilab.vmhost.image import headers_release
+from pilab.vmhost.kernels import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 KMODS = ROOT / "kmods"
@@ -206,3 +209,41 @@ def test_trace_shows_a_tasklet_running_past_unload() -> None:
     no_probe = [lines[0], lines[1], lines[4].replace("10.51", "10.2"), lines[3]]
     assert bottom_half_outlived("\n".join(no_probe), "bottomhalf", 41) is not None
     assert bottom_half_outlived("\n".join(no_probe), "intrpt", 41) is None
+
+
+@pytest.mark.vm
+def test_check_and_grade_run_on_the_kernel_asked_for(tmp_path: Path) -> None:
+    """--kernel X.Y: the checks run on that series (Debian 12: 6.12, not its default 6.1),
+    and the JSON says which release ran. grade takes it too: a submission that does not
+    compile is graded without a boot, against that series' headers."""
+    choice = choice_of(SERIES)
+    proc = pilab("check", "intrpt", "--kernel", choice, "--json")
+    ran = json.loads(proc.stdout)
+    assert ran["kernel"].startswith(f"{choice}."), ran["kernel"]
+    assert ran["kernel"] != headers_release()
+    assert proc.returncode == 0, [c for c in ran["checks"] if c["status"] != "passed"]
+
+    broken = submission("intrpt", OURS, tmp_path)
+    (broken / "intrpt.c").write_text("#include <linux/module.h>\nint oops = ;\n")
+    proc = pilab("grade", "intrpt", str(broken), "--kernel", choice)
+    assert proc.returncode == 1
+    assert f"vm kernel ({choice}): {ran['kernel']}" in proc.stderr
+    total = len(lab_checks("intrpt")) + 2
+    assert f"0/{total}" in proc.stdout, "it did not build: no check passes"
+
+
+def test_a_submission_builds_against_a_series_not_installed(tmp_path: Path) -> None:
+    """The sandbox shows the series' headers, unpacked in the cache outside /usr."""
+    kernel = resolve(choice_of(SERIES))
+    job = prepare_job("intrpt", [submission("intrpt", OURS, tmp_path)], kernel.release,
+                      kernel=kernel)
+    try:
+        assert job.built is not None and job.built.ok, job.built and job.built.errors
+        assert job.run.kernel == kernel.release
+        vermagic = subprocess.run(["modinfo", "-F", "vermagic", str(job.directory /
+                                                                   "intrpt.ko")],
+                                  capture_output=True, text=True, check=True).stdout
+        assert vermagic.startswith(f"{kernel.release} "), vermagic
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)

@@ -19,11 +19,11 @@ from pilab.check.kbuild import BuildResult, build_submission
 from pilab.check.submission import Submission, gather
 from pilab.check.suite import CheckResult, failed, lab_checks
 from pilab.errors import ConfigError
-from pilab.kernel.build import build, module_dir
+from pilab.kernel.build import module_dir
 from pilab.steps import PASSED
-from pilab.vmhost.image import ensure_image, headers_release
+from pilab.vmhost.kernels import DEFAULT, VmKernel
 from pilab.vmhost.launch import run_in_vm
-from pilab.vmhost.session import scratch_dir
+from pilab.vmhost.session import prepare_kernel, scratch_dir
 
 # The modules a lab needs, in load order; None: exactly one module, any name.
 LAB_MODULES: dict[str, list[str] | None] = {"vkbd": ["vinput", "vkbd"]}
@@ -112,8 +112,8 @@ class Console:
         return tail[begin:begin + CRASH_EXCERPT]
 
 
-def _prepare(lab: str, sources: list[Path] | None, release: str,
-             run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
+def _prepare(lab: str, sources: list[Path] | None, release: str, run: CheckRun,
+             kernel: VmKernel | None) -> tuple[Path, list[str], BuildResult | None]:
     """Build the submission (or the kit); the module dir and the modules in load order."""
     wanted = LAB_MODULES.get(lab)
     if not sources:  # grade_lab built the kit
@@ -126,7 +126,7 @@ def _prepare(lab: str, sources: list[Path] | None, release: str,
     if wanted is None and len(submission.modules) != 1:
         raise ConfigError(f"the {lab} lab takes one .c file (one module); got "
                           f"{', '.join(f'{m}.c' for m in submission.modules)}")
-    built = build_submission(submission, release)
+    built = build_submission(submission, release, kernel=kernel)
     assert built.directory is not None
     return built.directory, wanted or submission.modules, built
 
@@ -159,13 +159,16 @@ class Job:
 
 
 def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str = "vm",
-                model: str | None = None) -> Job:
-    """Build a submission (or the kit's module) and settle what is left to check."""
+                model: str | None = None, kernel: VmKernel | None = None) -> Job:
+    """Build a submission (or the kit's module) and settle what is left to check.
+
+    *kernel*: where *release*'s headers are when they are not installed (see build()).
+    """
     names = [str(p) for p in sources] if sources else ["(pilab's own module)"]
     run = CheckRun(lab, names, release, board)
     checks = [c.name for c in lab_checks(lab)]
     try:
-        directory, modules, built = _prepare(lab, sources, release, run)
+        directory, modules, built = _prepare(lab, sources, release, run, kernel)
     except ConfigError as exc:  # not this lab's files: no build, nothing to check
         run.results.append(failed("builds", str(exc)))
         run.results += [failed(name, "not run: the module did not build")
@@ -199,30 +202,33 @@ def finish_job(job: Job) -> CheckRun:
 
 def check_lab(lab: str, sources: list[Path] | None = None, board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
-              release: str | None = None) -> CheckRun:
-    """Build and check one submission of *lab*; every check has a result."""
-    return grade_lab(lab, [sources], board, model, out, release)[0]
+              kernel: str = DEFAULT) -> CheckRun:
+    """Build and check one submission of *lab* on the ``--kernel`` choice *kernel*."""
+    return grade_lab(lab, [sources], board, model, out, kernel)[0]
 
 
 def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
-              release: str | None = None) -> list[CheckRun]:
+              kernel: str = DEFAULT) -> list[CheckRun]:
     """Check every submission, in as few boots as the crashes allow."""
-    return grade_many([(lab, sources) for sources in submissions], board, model, out, release)
+    return grade_many([(lab, sources) for sources in submissions], board, model, out, kernel)
 
 
 def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
                model: str | None = None, out: TextIO | None = sys.stderr,
-               release: str | None = None) -> list[CheckRun]:
+               kernel: str = DEFAULT) -> list[CheckRun]:
     """Check submissions of any labs, (lab, sources) each, all in the same VM boots."""
-    release = release or headers_release()
+    for lab in dict.fromkeys(lab for lab, _ in items):
+        lab_checks(lab)  # an unknown lab is named before anything is fetched or built
+    # The kit's modules too: vgpio (the VM's GPIO header), or the module itself.
+    chosen = prepare_kernel(kernel)
     jobs: dict[str, Job] = {}
     try:
-        build(release)  # the kit's modules: vgpio (the VM's GPIO header), or the module itself
         for index, (lab, sources) in enumerate(items):
-            jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
+            jobs[f"s{index}"] = prepare_job(lab, sources, chosen.release, board, model,
+                                            kernel=chosen)
         if any(job.todo for job in jobs.values()):
-            _run_in_vm(jobs, release, out)
+            _run_in_vm(jobs, chosen.vmlinuz, out)
         return [finish_job(job) for job in jobs.values()]
     finally:
         for job in jobs.values():
@@ -237,9 +243,8 @@ def _jobs_spec(jobs: dict[str, Job]) -> dict[str, Any]:
             for key, job in jobs.items() if job.todo}
 
 
-def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
+def _run_in_vm(jobs: dict[str, Job], vmlinuz: Path, out: TextIO | None) -> None:
     """Boot as often as crashes need; a crash fails only the check it happened in."""
-    vmlinuz = ensure_image(release)
     boots = 0
     while any(job.todo for job in jobs.values()):
         boots += 1
