@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pilab import __version__
 from pilab.boards import BOARDS, detect_default_board
 from pilab.errors import ConfigError, PilabError
-from pilab.guest import in_guest
+from pilab.guest import command_missing, in_guest
 from pilab.labs import LABS, expand, lab_named
 from pilab.output import render_json, render_table, to_json, write_junit
 from pilab.pimodels import PI_MODELS
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Exit codes: every lab passed; a lab failed; the command line was wrong;
 # pilab could not run (a missing dependency, a failed build or boot).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+EXIT_NOT_FOUND = 127  # pilab vm: the command is not in the guest (as a shell says)
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
 
 
@@ -277,8 +278,13 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
     loader = KmodLoader()
     VgpioHeader(pi_model(args.model), loader).load()
+    argv = _command(args.argv)
     try:
-        return subprocess.run(_command(args.argv), check=False).returncode
+        return subprocess.run(argv, check=False).returncode
+    except (FileNotFoundError, PermissionError) as exc:
+        print(f"pilab: error: {argv[0]}: {exc.strerror} (PATH={os.environ.get('PATH')})",
+              file=sys.stderr)
+        return EXIT_NOT_FOUND
     finally:
         loader.unload_all()
 
@@ -410,6 +416,10 @@ def _cmd_vm(args: argparse.Namespace) -> int:
     argv = _command(args.argv)
     if not argv:
         raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")
+    missing = command_missing(argv[0])
+    if missing:  # the guest shares this machine's files: no boot to say so
+        print(f"pilab: error: {missing}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     if args.model:
         argv = [sys.executable, "-m", "pilab", "_emulate", args.model, "--", *argv]
     return exec_in_vm(argv, model=args.model, kernel=args.kernel)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pilab.errors import ConfigError, MissingDependency, VmError
-from pilab.guest import EMULATE_ENV, GUEST_ENV
+from pilab.guest import EMULATE_ENV, GUEST_ENV, guest_path
 from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 from pilab.progress import progress, say
 from pilab.vmhost.leash import new_run_id, start
@@ -174,7 +174,8 @@ def run_in_vm(
     timeout = timeout if timeout is not None else vm_timeout()
     compile_package()
     # The checkout is read-only in the guest: no bytecode caches there.
-    guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir())}
+    guest_env = {GUEST_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1", CACHE_ENV: str(cache_dir()),
+                 "PATH": guest_path()}  # the venv's bin/ first: bare 'pilab' works
     if model:
         guest_env[EMULATE_ENV] = model
     from pilab.vmhost.warmclient import warm_vm_for
