@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pilab import __version__
 from pilab.boards import BOARDS, detect_default_board
+from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
 from pilab.guest import command_missing, in_guest
 from pilab.labs import LABS, expand, lab_named
@@ -73,7 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("lab", metavar="LAB")
     check.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
                        help=".c/.h files or a directory (default: pilab's own module)")
-    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
+    check.add_argument("--json", dest="format", action="store_const", const="json",
+                       help="print one JSON object (--format json)")
+    check.add_argument("--output", type=Path, metavar="FILE",
+                       help="write the --format there, not on stdout (gradescope and "
+                       "prairielearn: their results.json where that directory exists)")
+    check.add_argument("--weights", type=Path, metavar="FILE", help="a TOML file of "
+                       '"check name" = points (default: a point per check)')
     check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
     check.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report "
                        "(timelines, VCD, Perfetto trace) of the lab run the checks made")
@@ -83,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("lab", metavar="LAB")
     grade.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="one per submission")
     grade.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    grade.add_argument("--json", action="store_true",
+                       help="print a JSON list, pilab check's object per submission")
     grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
 
     check_guest = sub.add_parser("_check", help=argparse.SUPPRESS)
@@ -197,14 +207,23 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """Build and check one submission; ``Total: N/M`` is the last line."""
-    from pilab.check import report
+    """Build and check one submission; ``Total: N/M`` is the last line (--format text)."""
+    from pilab.check import formats, report
     from pilab.check.host import check_lab
     from pilab.check.suite import score
 
     board = _check_board(args)
+    names = formats.check_names(args.lab)
+    weights = formats.load_weights(args.weights, names) if args.weights else None
+    output = args.output or formats.default_output(args.format)
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"--output {output}: {output.parent} is not a directory")
     run = check_lab(args.lab, args.sources or None, board, args.model, kernel=args.kernel)
-    print(report.render_json(run) if args.json else report.render_text(run))
+    if output is not None:
+        formats.write_atomically(output, formats.render(run, args.format, weights))
+        print(report.render_text(run))  # for the person reading the job's log
+    else:
+        print(formats.render(run, args.format, weights))
     if run.boots:
         from pilab.progress import say
         from pilab.vmhost.warmclient import warm_tip
@@ -219,6 +238,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         runs = [LabResult.from_dict(r.lab) for r in run.results if r.lab]
         print(f"report: {write_report(runs, args.report)}", file=sys.stderr)
+    if args.format == "classroom":
+        return EXIT_OK if formats.full_marks(run, weights) else EXIT_FAILED
     passed, total = score(run.results)
     return EXIT_OK if passed == total else EXIT_FAILED
 
@@ -235,7 +256,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     board = _check_board(args)
     runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel)
     names = [d.name or str(d) for d in args.dirs]
-    print(report.grade_table(runs, names))
+    print(to_json([report.as_dict(run) for run in runs]) if args.json
+          else report.grade_table(runs, names))
     if args.csv:
         args.csv.write_text(report.grade_csv(runs, names))
     if args.junit_xml:
