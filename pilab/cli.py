@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,12 +24,14 @@ from pilab.steps import PASSED, LabResult
 
 if TYPE_CHECKING:
     from pilab.boards import Board
+    from pilab.check.host import CheckRun, Deadline
 
 # Exit codes: every lab passed; a lab failed; the command line was wrong;
 # pilab could not run (a missing dependency, a failed build or boot).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 EXIT_NOT_FOUND = 127  # pilab vm: the command is not in the guest (as a shell says)
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
+STARTED = time.time()  # pilab's start, as --deadline counts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pilab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     kernel, any_board, kernel_board, model = _shared_options()
+    deadline = argparse.ArgumentParser(add_help=False)
+    deadline.add_argument("--deadline", type=_seconds, metavar="SECONDS",
+                          help="start no check that could end later than SECONDS after pilab "
+                          "started; those are reported as not run, with why")
 
     doctor = sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
     doctor.add_argument("--root", type=Path,
@@ -69,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("model")
     emulate.add_argument("argv", nargs=argparse.REMAINDER)
 
-    check = sub.add_parser("check", parents=[kernel_board, model, kernel],
+    check = sub.add_parser("check", parents=[kernel_board, model, kernel, deadline],
                            help="build anyone's module for a lab and check it")
     check.add_argument("lab", metavar="LAB")
     check.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
@@ -78,15 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", dest="format", action="store_const", const="json",
                        help="print one JSON object (--format json)")
     check.add_argument("--output", type=Path, metavar="FILE",
-                       help="write the --format there, not on stdout (gradescope and "
-                       "prairielearn: their results.json where that directory exists)")
+                       help="write the --format there, not on stdout, again after every "
+                       "check (gradescope and prairielearn: their results.json where that "
+                       "directory exists)")
     check.add_argument("--weights", type=Path, metavar="FILE", help="a TOML file of "
                        '"check name" = points (default: a point per check)')
     check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
     check.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report "
                        "(timelines, VCD, Perfetto trace) of the lab run the checks made")
 
-    grade = sub.add_parser("grade", parents=[kernel_board, model, kernel],
+    grade = sub.add_parser("grade", parents=[kernel_board, model, kernel, deadline],
                            help="check many submissions of a lab: a table of scores")
     grade.add_argument("lab", metavar="LAB")
     grade.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="one per submission")
@@ -148,6 +156,23 @@ def _shared_options() -> tuple[argparse.ArgumentParser, ...]:
     kernel_board.add_argument("--board", choices=("vm", "pi"), help=board_help)
     model.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     return kernel, any_board, kernel_board, model
+
+
+def _seconds(value: str) -> float:
+    """argparse type for --deadline: a positive number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: say a number of seconds, e.g. 600")
+    return seconds
+
+
+def _deadline(args: argparse.Namespace) -> Deadline | None:
+    from pilab.check.host import Deadline
+
+    return Deadline(STARTED + args.deadline, args.deadline) if args.deadline else None
 
 
 def _command(argv: list[str]) -> list[str]:
@@ -218,7 +243,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     output = args.output or formats.default_output(args.format)
     if output is not None and not output.parent.is_dir():
         raise ConfigError(f"--output {output}: {output.parent} is not a directory")
-    run = check_lab(args.lab, args.sources or None, board, args.model, kernel=args.kernel)
+
+    def save(runs: list[CheckRun]) -> None:  # after every check: a kill leaves what was done
+        if output is not None:
+            formats.write_atomically(output, formats.render(runs[0], args.format, weights))
+
+    run = check_lab(args.lab, args.sources or None, board, args.model, kernel=args.kernel,
+                    deadline=_deadline(args), progress=save)
     if output is not None:
         formats.write_atomically(output, formats.render(run, args.format, weights))
         print(report.render_text(run))  # for the person reading the job's log
@@ -254,7 +285,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (one directory per submission)")
     board = _check_board(args)
-    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel)
+    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel,
+                     deadline=_deadline(args))
     names = [d.name or str(d) for d in args.dirs]
     print(to_json([report.as_dict(run) for run in runs]) if args.json
           else report.grade_table(runs, names))

@@ -253,3 +253,22 @@ def test_a_submission_builds_against_a_series_not_installed(tmp_path: Path) -> N
     finally:
         if job.built is not None and job.built.directory is not None:
             shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def test_a_deadline_too_short_for_any_check_still_writes_its_results(tmp_path: Path) -> None:
+    """--deadline 60: every intrpt check may take 60s or more, so none starts (and no VM
+    boots); the results file is whole, each unrun check marked as such, with why."""
+    results = tmp_path / "results.json"
+    proc = pilab("check", "intrpt", "--deadline", "60", "--format", "gradescope",
+                 "--output", str(results))
+    assert proc.returncode == 1
+    assert "booting" not in proc.stderr
+    out = json.loads(results.read_text())
+    tests = {t["name"]: t for t in out["tests"]}
+    assert [tests[n]["status"] for n in ("builds", "interface")] == ["passed", "passed"]
+    for check in lab_checks("intrpt"):
+        test = tests[check.name]
+        assert (test["status"], test["score"], test["max_score"]) == ("failed", 0, 1)
+        assert test["output"].startswith("NOT RUN: the --deadline left"), test["output"]
+    assert out["score"] == 2
+    assert "NOT RUN" in proc.stdout  # the text report, for the job's log

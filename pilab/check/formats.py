@@ -10,7 +10,9 @@ are the test's output, the kernel's words (the failure's log excerpt) its failur
 
 from __future__ import annotations
 
+import os
 import shlex
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,6 +237,12 @@ def default_output(fmt: str) -> Path | None:
 def write_atomically(path: Path, text: str) -> None:
     """*text* into *path* through a temporary file and a rename: a reader (or a SIGKILL)
     never sees half a file."""
-    tmp = path.with_name(f".{path.name}.pilab-tmp")
-    tmp.write_text(text if text.endswith("\n") else text + "\n")
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
