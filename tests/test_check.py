@@ -272,3 +272,20 @@ def test_a_deadline_too_short_for_any_check_still_writes_its_results(tmp_path: P
         assert test["output"].startswith("NOT RUN: the --deadline left"), test["output"]
     assert out["score"] == 2
     assert "NOT RUN" in proc.stdout  # the text report, for the job's log
+
+
+@pytest.mark.vm
+def test_a_deadline_lets_the_checks_that_fit_run_in_the_vm(tmp_path: Path) -> None:
+    """--deadline 200: the guest runs the checks whose bound still fits after the boot and
+    starts none that could outlast it: the 180s load/unload cycles cannot fit once a VM
+    has booted (it would have to start within 15s of pilab's start)."""
+    results = tmp_path / "results.json"
+    proc = pilab("check", "intrpt", "--deadline", "200", "--format", "prairielearn",
+                 "--output", str(results))
+    out = json.loads(results.read_text())
+    tests = {t["name"]: t for t in out["tests"]}
+    assert "booting" in proc.stderr, "the VM booted: the guest decided, not the host"
+    assert tests[CYCLES]["message"].startswith("NOT RUN: the --deadline left")
+    # Which of the others fit depends on how long the boot took: each passed or says why not.
+    assert all(t["points"] == 1 or t["message"].startswith("NOT RUN") for t in out["tests"])
+    assert proc.returncode == 1
