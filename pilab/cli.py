@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from pilab import __version__
 from pilab.boards import BOARDS, detect_default_board
+from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
-from pilab.guest import in_guest
+from pilab.guest import command_missing, in_guest
 from pilab.labs import LABS, expand, lab_named
 from pilab.output import render_json, render_table, to_json, write_junit
 from pilab.pimodels import PI_MODELS
@@ -22,17 +24,25 @@ from pilab.steps import PASSED, LabResult
 
 if TYPE_CHECKING:
     from pilab.boards import Board
+    from pilab.check.host import CheckRun, Deadline
 
 # Exit codes: every lab passed; a lab failed; the command line was wrong;
 # pilab could not run (a missing dependency, a failed build or boot).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+EXIT_NOT_FOUND = 127  # pilab vm: the command is not in the guest (as a shell says)
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
+STARTED = time.time()  # pilab's start, as --deadline counts
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pilab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"pilab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    kernel, any_board, kernel_board, model = _shared_options()
+    deadline = argparse.ArgumentParser(add_help=False)
+    deadline.add_argument("--deadline", type=_seconds, metavar="SECONDS",
+                          help="start no check that could end later than SECONDS after pilab "
+                          "started; those are reported as not run, with why")
 
     doctor = sub.add_parser("doctor", help="what is present, what is missing, and how to get it")
     doctor.add_argument("--root", type=Path,
@@ -40,15 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     list_ = sub.add_parser("list", help="the labs")
     list_.add_argument("--json", action="store_true", help="print the labs as JSON")
-    build = sub.add_parser("build", help="build the modules for a kernel (default: the vm's)")
+    build = sub.add_parser("build", parents=[kernel],
+                           help="build the modules for a kernel (default: the vm's)")
     build.add_argument("--release", help="kernel release (default: vm kernel, or running on a Pi)")
     build.add_argument("--w1", action="store_true", help="build with W=1 (extra warnings)")
-    _kernel_option(build)
 
-    run = sub.add_parser("run", help="run labs and report PASS/FAIL per step")
+    run = sub.add_parser("run", parents=[any_board, model, kernel],
+                         help="run labs and report PASS/FAIL per step")
     run.add_argument("labs", nargs="+", metavar="LAB", help="lab names, or 'all'")
-    run.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    run.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     run.add_argument("--json", action="store_true", help="print results as JSON")
     run.add_argument("--junit-xml", type=Path, metavar="FILE",
                      help="also write the results as JUnit XML (a lab is a testsuite)")
@@ -56,7 +65,6 @@ def _parser() -> argparse.ArgumentParser:
                      "each press's timeline, a VCD of the GPIO lines and a Perfetto trace")
     run.add_argument("--manual", action="store_true",
                      help="you press the real buttons when asked (GPIO labs)")
-    _kernel_option(run)
 
     guest = sub.add_parser("_guest", help=argparse.SUPPRESS)
     guest.add_argument("labs", nargs="+")
@@ -68,23 +76,31 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("model")
     emulate.add_argument("argv", nargs=argparse.REMAINDER)
 
-    check = sub.add_parser("check", help="build anyone's module for a lab and check it")
+    check = sub.add_parser("check", parents=[kernel_board, model, kernel, deadline],
+                           help="build anyone's module for a lab and check it")
     check.add_argument("lab", metavar="LAB")
     check.add_argument("sources", nargs="*", type=Path, metavar="SOURCE",
                        help=".c/.h files or a directory (default: pilab's own module)")
-    check.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
-    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
+    check.add_argument("--json", dest="format", action="store_const", const="json",
+                       help="print one JSON object (--format json)")
+    check.add_argument("--output", type=Path, metavar="FILE",
+                       help="write the --format there, not on stdout, again after every "
+                       "check (gradescope and prairielearn: their results.json where that "
+                       "directory exists)")
+    check.add_argument("--weights", type=Path, metavar="FILE", help="a TOML file of "
+                       '"check name" = points (default: a point per check)')
     check.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
     check.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report "
                        "(timelines, VCD, Perfetto trace) of the lab run the checks made")
 
-    grade = sub.add_parser("grade", help="check many submissions of a lab: a table of scores")
+    grade = sub.add_parser("grade", parents=[kernel_board, model, kernel, deadline],
+                           help="check many submissions of a lab: a table of scores")
     grade.add_argument("lab", metavar="LAB")
     grade.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="one per submission")
-    grade.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    grade.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     grade.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    grade.add_argument("--json", action="store_true",
+                       help="print a JSON list, pilab check's object per submission")
     grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
 
     check_guest = sub.add_parser("_check", help=argparse.SUPPRESS)
@@ -96,12 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     show = wiring_sub.add_parser("show", help="the 40-pin header as ASCII, and an SVG")
     show.add_argument("lab")
     show.add_argument("--svg", type=Path, help="where to write the SVG (default LAB-wiring.svg)")
-    check = wiring_sub.add_parser("check", help="continuity test of every jumper")
+    check = wiring_sub.add_parser("check", parents=[any_board, model, kernel],
+                                  help="continuity test of every jumper")
     check.add_argument("lab")
-    check.add_argument("--board", choices=BOARDS, help="default: pi on a Pi, vm elsewhere")
-    check.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
     check.add_argument("--json", action="store_true", help="print the result as JSON")
-    _kernel_option(check)
 
     lab = sub.add_parser("lab", help="start your own module for a lab")
     lab_new = lab.add_subparsers(dest="lab_command", required=True).add_parser(
@@ -111,31 +125,54 @@ def _parser() -> argparse.ArgumentParser:
 
     vkbd = sub.add_parser("vkbd", help="the virtual keyboard (needs a real kernel)")
     vkbd_sub = vkbd.add_subparsers(dest="vkbd_command", required=True)
-    type_ = vkbd_sub.add_parser("type", help="type TEXT on a vkbd and show what evdev saw")
+    type_ = vkbd_sub.add_parser("type", parents=[kernel_board, kernel],
+                                help="type TEXT on a vkbd and show what evdev saw")
     type_.add_argument("text", metavar="TEXT", help="printable ASCII; \\n and \\t as escapes")
-    type_.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    _kernel_option(type_)
 
-    bench = sub.add_parser("bench", help="benchmarks (figures, not a test)")
+    bench = sub.add_parser("bench", parents=[kernel_board, kernel],
+                           help="benchmarks (figures, not a test)")
     bench.add_argument("what", choices=("vkbd", "vm"),
                        help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
     bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
-    bench.add_argument("--board", choices=("vm", "pi"), help="default: pi on a Pi, vm elsewhere")
-    _kernel_option(bench)
 
-    vm = sub.add_parser("vm", help="run a command as root in the vm board's VM; "
-                        "vm up|status|down: the warm VM")
+    vm = sub.add_parser("vm", parents=[kernel], help="run a command as root in the vm board's "
+                        "VM; vm up|status|down: the warm VM")
     vm.add_argument("--model", choices=sorted(PI_MODELS),
                     help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
-    _kernel_option(vm)
     vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
     return parser
 
 
-def _kernel_option(parser: argparse.ArgumentParser) -> None:
+def _shared_options() -> tuple[argparse.ArgumentParser, ...]:
+    """Parent parsers for the options commands share: --kernel; --board (any board, or
+    the ones with a kernel); --model."""
     from pilab.vmhost.kernels import DEFAULT, KERNEL_HELP, kernel_choice
 
-    parser.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
+    kernel, any_board, kernel_board, model = (argparse.ArgumentParser(add_help=False)
+                                              for _ in range(4))
+    kernel.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
+    board_help = "default: pi on a Pi, vm elsewhere"
+    any_board.add_argument("--board", choices=BOARDS, help=board_help)
+    kernel_board.add_argument("--board", choices=("vm", "pi"), help=board_help)
+    model.add_argument("--model", choices=sorted(PI_MODELS), help=MODEL_HELP)
+    return kernel, any_board, kernel_board, model
+
+
+def _seconds(value: str) -> float:
+    """argparse type for --deadline: a positive number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: say a number of seconds, e.g. 600")
+    return seconds
+
+
+def _deadline(args: argparse.Namespace) -> Deadline | None:
+    from pilab.check.host import Deadline
+
+    return Deadline(STARTED + args.deadline, args.deadline) if args.deadline else None
 
 
 def _command(argv: list[str]) -> list[str]:
@@ -195,14 +232,29 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """Build and check one submission; ``Total: N/M`` is the last line."""
-    from pilab.check import report
+    """Build and check one submission; ``Total: N/M`` is the last line (--format text)."""
+    from pilab.check import formats, report
     from pilab.check.host import check_lab
     from pilab.check.suite import score
 
     board = _check_board(args)
-    run = check_lab(args.lab, args.sources or None, board, args.model)
-    print(report.render_json(run) if args.json else report.render_text(run))
+    names = formats.check_names(args.lab)
+    weights = formats.load_weights(args.weights, names) if args.weights else None
+    output = args.output or formats.default_output(args.format)
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"--output {output}: {output.parent} is not a directory")
+
+    def save(runs: list[CheckRun]) -> None:  # after every check: a kill leaves what was done
+        if output is not None:
+            formats.write_atomically(output, formats.render(runs[0], args.format, weights))
+
+    run = check_lab(args.lab, args.sources or None, board, args.model, kernel=args.kernel,
+                    deadline=_deadline(args), progress=save)
+    if output is not None:
+        formats.write_atomically(output, formats.render(run, args.format, weights))
+        print(report.render_text(run))  # for the person reading the job's log
+    else:
+        print(formats.render(run, args.format, weights))
     if run.boots:
         from pilab.progress import say
         from pilab.vmhost.warmclient import warm_tip
@@ -217,6 +269,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         runs = [LabResult.from_dict(r.lab) for r in run.results if r.lab]
         print(f"report: {write_report(runs, args.report)}", file=sys.stderr)
+    if args.format == "classroom":
+        return EXIT_OK if formats.full_marks(run, weights) else EXIT_FAILED
     passed, total = score(run.results)
     return EXIT_OK if passed == total else EXIT_FAILED
 
@@ -231,9 +285,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (one directory per submission)")
     board = _check_board(args)
-    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model)
+    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel,
+                     deadline=_deadline(args))
     names = [d.name or str(d) for d in args.dirs]
-    print(report.grade_table(runs, names))
+    print(to_json([report.as_dict(run) for run in runs]) if args.json
+          else report.grade_table(runs, names))
     if args.csv:
         args.csv.write_text(report.grade_csv(runs, names))
     if args.junit_xml:
@@ -276,8 +332,13 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
     loader = KmodLoader()
     VgpioHeader(pi_model(args.model), loader).load()
+    argv = _command(args.argv)
     try:
-        return subprocess.run(_command(args.argv), check=False).returncode
+        return subprocess.run(argv, check=False).returncode
+    except (FileNotFoundError, PermissionError) as exc:
+        print(f"pilab: error: {argv[0]}: {exc.strerror} (PATH={os.environ.get('PATH')})",
+              file=sys.stderr)
+        return EXIT_NOT_FOUND
     finally:
         loader.unload_all()
 
@@ -409,6 +470,10 @@ def _cmd_vm(args: argparse.Namespace) -> int:
     argv = _command(args.argv)
     if not argv:
         raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")
+    missing = command_missing(argv[0])
+    if missing:  # the guest shares this machine's files: no boot to say so
+        print(f"pilab: error: {missing}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     if args.model:
         argv = [sys.executable, "-m", "pilab", "_emulate", args.model, "--", *argv]
     return exec_in_vm(argv, model=args.model, kernel=args.kernel)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 GUEST_ENV = "PILAB_GUEST"  # set by the vm board's launcher for the guest's command
 EMULATE_ENV = "PILAB_EMULATE"  # inside the VM: the Pi model the guest pretends to be
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def in_guest(env: Mapping[str, str] | None = None) -> bool:
@@ -17,3 +21,20 @@ def in_guest(env: Mapping[str, str] | None = None) -> bool:
 def emulated_model() -> str | None:
     """Inside the VM, the Pi model (pi3/pi4/pi5) it emulates, if any."""
     return os.environ.get(EMULATE_ENV) or None if in_guest() else None
+
+
+def guest_path() -> str:
+    """The guest command's PATH: this Python's bin/ first (pilab and the other scripts of
+    its virtualenv), then the system's, sbin included."""
+    return f"{Path(sys.executable).parent}:{SYSTEM_PATH}"
+
+
+def command_missing(command: str) -> str | None:
+    """Why *command* cannot be run in the guest, which shares this machine's files (None:
+    it can, or only the guest can tell: a relative path, from the guest's own cwd)."""
+    if "/" not in command:
+        found = shutil.which(command, path=guest_path())
+        return None if found else f"{command}: no such command in the guest (PATH={guest_path()})"
+    if command.startswith("/") and not os.access(command, os.X_OK):
+        return f"{command}: not an executable file"
+    return None

@@ -15,6 +15,7 @@ the sandbox hides host files.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from junitparser import Failure, JUnitXml
+from kernel_matrix import SERIES, choice_of
 from warm_cache import pilab as warm_pilab
 
 from pilab.check.host import prepare_job
@@ -30,6 +32,7 @@ from pilab.check.suite import lab_checks
 from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
 from pilab.vmhost.image import headers_release
+from pilab.vmhost.kernels import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 KMODS = ROOT / "kmods"
@@ -241,3 +244,83 @@ def test_trace_shows_a_tasklet_running_past_unload() -> None:
     no_probe = [lines[0], lines[1], lines[4].replace("10.51", "10.2"), lines[3]]
     assert bottom_half_outlived("\n".join(no_probe), "bottomhalf", 41) is not None
     assert bottom_half_outlived("\n".join(no_probe), "intrpt", 41) is None
+
+
+@pytest.mark.vm
+def test_check_runs_on_the_kernel_asked_for() -> None:
+    """--kernel X.Y: the checks run on that series (Debian 12: 6.12, not its default 6.1),
+    and the JSON says which release ran."""
+    choice = choice_of(SERIES)
+    proc = pilab("check", "intrpt", "--kernel", choice, "--json")
+    ran = json.loads(proc.stdout)
+    assert ran["kernel"] == resolve(choice).release != headers_release()
+    assert proc.returncode == 0, [c for c in ran["checks"] if c["status"] != "passed"]
+
+
+def test_grade_takes_a_kernel_and_prints_json(tmp_path: Path) -> None:
+    """grade --kernel X.Y --json: a submission that does not compile, built against that
+    series' headers, is graded without a boot: a list of check's JSON objects."""
+    kernel = resolve(choice_of(SERIES))
+    broken = submission("intrpt", OURS, tmp_path)
+    (broken / "intrpt.c").write_text("#include <linux/module.h>\nint oops = ;\n")
+    proc = pilab("grade", "intrpt", str(broken), "--kernel", choice_of(SERIES), "--json")
+    assert proc.returncode == 1
+    [run] = json.loads(proc.stdout)
+    assert run["kernel"] == kernel.release and run["sources"] == [str(broken)]
+    builds = run["checks"][0]
+    assert builds["status"] == "failed" and "expected expression" in builds["reason"]
+    assert run["score"] == {"passed": 0, "total": len(lab_checks("intrpt")) + 2}
+    assert "booting" not in proc.stderr
+
+
+def test_a_submission_builds_against_a_series_not_installed(tmp_path: Path) -> None:
+    """The sandbox shows the series' headers, unpacked in the cache outside /usr."""
+    kernel = resolve(choice_of(SERIES))
+    job = prepare_job("intrpt", [submission("intrpt", OURS, tmp_path)], kernel.release,
+                      kernel=kernel)
+    try:
+        assert job.built is not None and job.built.ok, job.built and job.built.errors
+        assert job.run.kernel == kernel.release
+        vermagic = subprocess.run(["modinfo", "-F", "vermagic", str(job.directory /
+                                                                   "intrpt.ko")],
+                                  capture_output=True, text=True, check=True).stdout
+        assert vermagic.startswith(f"{kernel.release} "), vermagic
+    finally:
+        if job.built is not None and job.built.directory is not None:
+            shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def test_a_deadline_too_short_for_any_check_still_writes_its_results(tmp_path: Path) -> None:
+    """--deadline 60: every intrpt check may take 60s or more, so none starts (and no VM
+    boots); the results file is whole, each unrun check marked as such, with why."""
+    results = tmp_path / "results.json"
+    proc = pilab("check", "intrpt", "--deadline", "60", "--format", "gradescope",
+                 "--output", str(results))
+    assert proc.returncode == 1
+    assert "booting" not in proc.stderr
+    out = json.loads(results.read_text())
+    tests = {t["name"]: t for t in out["tests"]}
+    assert [tests[n]["status"] for n in ("builds", "interface")] == ["passed", "passed"]
+    for check in lab_checks("intrpt"):
+        test = tests[check.name]
+        assert (test["status"], test["score"], test["max_score"]) == ("failed", 0, 1)
+        assert test["output"].startswith("NOT RUN: the --deadline left"), test["output"]
+    assert out["score"] == 2
+    assert "NOT RUN" in proc.stdout  # the text report, for the job's log
+
+
+@pytest.mark.vm
+def test_a_deadline_lets_the_checks_that_fit_run_in_the_vm(tmp_path: Path) -> None:
+    """--deadline 200: the guest runs the checks whose bound still fits after the boot and
+    starts none that could outlast it: the 180s load/unload cycles cannot fit once a VM
+    has booted (it would have to start within 15s of pilab's start)."""
+    results = tmp_path / "results.json"
+    proc = pilab("check", "intrpt", "--deadline", "200", "--format", "prairielearn",
+                 "--output", str(results))
+    out = json.loads(results.read_text())
+    tests = {t["name"]: t for t in out["tests"]}
+    assert "booting" in proc.stderr, "the VM booted: the guest decided, not the host"
+    assert tests[CYCLES]["message"].startswith("NOT RUN: the --deadline left")
+    # Which of the others fit depends on how long the boot took: each passed or says why not.
+    assert all(t["points"] == 1 or t["message"].startswith("NOT RUN") for t in out["tests"])
+    assert proc.returncode == 1

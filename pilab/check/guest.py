@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 from pilab.check.context import CheckContext
-from pilab.check.suite import Check, CheckResult, lab_checks
+from pilab.check.suite import Check, CheckResult, lab_checks, out_of_time
 from pilab.kernel.klog import LogCursor
 from pilab.kernel.modules import loaded
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN"}
 
 MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
@@ -166,24 +166,33 @@ def restart(progress: Progress, left: list[str]) -> None:
 
 
 def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path,
-             in_vm: bool = True) -> dict[str, list[CheckResult]]:
-    """Run each job's named checks in the lab's order, saving after every check."""
+             in_vm: bool = True, deadline: float | None = None) -> dict[str, list[CheckResult]]:
+    """Run each job's named checks in the lab's order, saving after every check.
+
+    *deadline* (epoch seconds): a check whose bound would end past it is not started.
+    """
     progress = Progress(results_file)
     stop_beat = threading.Event()
     if in_vm:
         threading.Thread(target=_heartbeat, args=(stop_beat,), daemon=True).start()
     try:
-        _run_each(jobs, progress, results_file, in_vm)
+        _run_each(jobs, progress, results_file, in_vm, deadline)
     finally:
         stop_beat.set()
     return progress.results
 
 
 def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progress,
-              results_file: Path, in_vm: bool) -> None:
+              results_file: Path, in_vm: bool, deadline: float | None) -> None:
     for job, (ctx, names) in jobs.items():
         for check in lab_checks(ctx.lab):
             if check.name not in names:
+                continue
+            late = out_of_time(check, deadline, time.time()) if deadline else None
+            if late is not None:
+                progress.results.setdefault(job, []).append(late)
+                progress.save()
+                marker("end", check.name)
                 continue
             left = leftovers(jobs) if in_vm else []
             if left:
@@ -213,4 +222,5 @@ def run_jobs_file(jobs_file: Path, results_file: Path, in_vm: bool = True) -> No
     jobs = {job: (CheckContext(item["lab"], Path(item["module_dir"]), item["modules"],
                                item["params"], item["board"], item["model"]), item["checks"])
             for job, item in spec.items()}
-    run_jobs(jobs, results_file, in_vm)
+    deadlines = [item["deadline"] for item in spec.values() if item.get("deadline")]
+    run_jobs(jobs, results_file, in_vm, min(deadlines) if deadlines else None)

@@ -9,7 +9,8 @@ import signal
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,13 +18,13 @@ from pilab.check.guest import MARK
 from pilab.check.interface import interface_check, module_params
 from pilab.check.kbuild import BuildResult, build_submission
 from pilab.check.submission import Submission, gather
-from pilab.check.suite import CheckResult, failed, lab_checks
-from pilab.errors import ConfigError
-from pilab.kernel.build import build, module_dir
+from pilab.check.suite import Check, CheckResult, failed, lab_checks, not_run, out_of_time
+from pilab.errors import ConfigError, VmError
+from pilab.kernel.build import module_dir
 from pilab.steps import PASSED
-from pilab.vmhost.image import ensure_image, headers_release
+from pilab.vmhost.kernels import DEFAULT, VmKernel
 from pilab.vmhost.launch import run_in_vm
-from pilab.vmhost.session import scratch_dir
+from pilab.vmhost.session import prepare_kernel, scratch_dir
 
 # The modules a lab needs, in load order; None: exactly one module, any name.
 LAB_MODULES: dict[str, list[str] | None] = {"vkbd": ["vinput", "vkbd"]}
@@ -36,6 +37,10 @@ HOST_GRACE = 40.0  # past a check's bound and the guest's own watchdog: the kern
 # without a line from it, the kernel froze. A module spinning with interrupts off
 # stopped the VM after 30 s instead of after its check's whole bound (130 s).
 SILENT_SECONDS = 30.0
+# --deadline: what is kept back for the host to see a check's end and write the results
+# (and for the guest's clock to differ from the host's).
+DEADLINE_MARGIN = 5.0
+PENDING = "pilab ended before it ran"  # in the results written as checks end
 
 
 @dataclass
@@ -54,9 +59,10 @@ class CheckRun:
 class Console:
     """The VM's output as it comes: kept for crash excerpts, watched for check markers."""
 
-    def __init__(self, out: TextIO | None) -> None:
+    def __init__(self, out: TextIO | None, on_end: Callable[[], None] | None = None) -> None:
         self.lines: deque[str] = deque(maxlen=CONSOLE_LINES)
         self.out = out
+        self.on_end = on_end  # called as each check ends (its result saved by the guest)
         self.current: tuple[str, float] | None = None  # the running check and its deadline
         self.heard = time.monotonic()  # the guest's last line
         self._partial = b""
@@ -82,6 +88,8 @@ class Console:
                 self.current = (name, time.monotonic() + float(seconds) + HOST_GRACE)
             else:
                 self.current = None
+            if kind in ("end", "hung") and self.on_end is not None:
+                self.on_end()
             return
         self.lines.append(line)
         if self.out is not None and line.startswith("  ["):
@@ -112,8 +120,8 @@ class Console:
         return tail[begin:begin + CRASH_EXCERPT]
 
 
-def _prepare(lab: str, sources: list[Path] | None, release: str,
-             run: CheckRun) -> tuple[Path, list[str], BuildResult | None]:
+def _prepare(lab: str, sources: list[Path] | None, release: str, run: CheckRun,
+             kernel: VmKernel | None) -> tuple[Path, list[str], BuildResult | None]:
     """Build the submission (or the kit); the module dir and the modules in load order."""
     wanted = LAB_MODULES.get(lab)
     if not sources:  # grade_lab built the kit
@@ -126,7 +134,7 @@ def _prepare(lab: str, sources: list[Path] | None, release: str,
     if wanted is None and len(submission.modules) != 1:
         raise ConfigError(f"the {lab} lab takes one .c file (one module); got "
                           f"{', '.join(f'{m}.c' for m in submission.modules)}")
-    built = build_submission(submission, release)
+    built = build_submission(submission, release, kernel=kernel)
     assert built.directory is not None
     return built.directory, wanted or submission.modules, built
 
@@ -159,13 +167,16 @@ class Job:
 
 
 def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str = "vm",
-                model: str | None = None) -> Job:
-    """Build a submission (or the kit's module) and settle what is left to check."""
+                model: str | None = None, kernel: VmKernel | None = None) -> Job:
+    """Build a submission (or the kit's module) and settle what is left to check.
+
+    *kernel*: where *release*'s headers are when they are not installed (see build()).
+    """
     names = [str(p) for p in sources] if sources else ["(pilab's own module)"]
     run = CheckRun(lab, names, release, board)
     checks = [c.name for c in lab_checks(lab)]
     try:
-        directory, modules, built = _prepare(lab, sources, release, run)
+        directory, modules, built = _prepare(lab, sources, release, run, kernel)
     except ConfigError as exc:  # not this lab's files: no build, nothing to check
         run.results.append(failed("builds", str(exc)))
         run.results += [failed(name, "not run: the module did not build")
@@ -188,6 +199,17 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
     return job
 
 
+def so_far(job: Job) -> CheckRun:
+    """The job's run as it stands: the checks done, the others pending (not run yet)."""
+    results = list(job.run.results)
+    for check in lab_checks(job.run.lab):
+        if check.name in job.results:
+            results.append(job.results[check.name])
+        elif check.name in job.todo:
+            results.append(not_run(check.name, PENDING))
+    return replace(job.run, results=results)
+
+
 def finish_job(job: Job) -> CheckRun:
     """The job's results in the lab's order; its build directory removed."""
     names = [c.name for c in lab_checks(job.run.lab)]
@@ -197,32 +219,59 @@ def finish_job(job: Job) -> CheckRun:
     return job.run
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """``--deadline``: no check starts that could end past *at* (epoch seconds, less the
+    margin); *seconds* is what was asked, for the reasons."""
+
+    at: float
+    seconds: float
+
+    def late(self, check: Check) -> CheckResult | None:
+        """*check* as not run, if its bound no longer fits."""
+        return out_of_time(check, self.at - DEADLINE_MARGIN, time.time())
+
+
+Progress = Callable[[list[CheckRun]], None]  # given every run so far, after each check
+
+
 def check_lab(lab: str, sources: list[Path] | None = None, board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
-              release: str | None = None) -> CheckRun:
-    """Build and check one submission of *lab*; every check has a result."""
-    return grade_lab(lab, [sources], board, model, out, release)[0]
+              kernel: str = DEFAULT, deadline: Deadline | None = None,
+              progress: Progress | None = None) -> CheckRun:
+    """Build and check one submission of *lab* on the ``--kernel`` choice *kernel*."""
+    return grade_lab(lab, [sources], board, model, out, kernel, deadline, progress)[0]
 
 
 def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
               model: str | None = None, out: TextIO | None = sys.stderr,
-              release: str | None = None) -> list[CheckRun]:
+              kernel: str = DEFAULT, deadline: Deadline | None = None,
+              progress: Progress | None = None) -> list[CheckRun]:
     """Check every submission, in as few boots as the crashes allow."""
-    return grade_many([(lab, sources) for sources in submissions], board, model, out, release)
+    return grade_many([(lab, sources) for sources in submissions], board, model, out, kernel,
+                      deadline, progress)
 
 
 def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
                model: str | None = None, out: TextIO | None = sys.stderr,
-               release: str | None = None) -> list[CheckRun]:
-    """Check submissions of any labs, (lab, sources) each, all in the same VM boots."""
-    release = release or headers_release()
+               kernel: str = DEFAULT, deadline: Deadline | None = None,
+               progress: Progress | None = None) -> list[CheckRun]:
+    """Check submissions of any labs, (lab, sources) each, all in the same VM boots.
+
+    *deadline*: checks that could end past it are not started (each says so);
+    *progress*: told every run so far whenever a check ends, and before the first boot.
+    """
+    for lab in dict.fromkeys(lab for lab, _ in items):
+        lab_checks(lab)  # an unknown lab is named before anything is fetched or built
+    # The kit's modules too: vgpio (the VM's GPIO header), or the module itself.
+    chosen = prepare_kernel(kernel)
     jobs: dict[str, Job] = {}
     try:
-        build(release)  # the kit's modules: vgpio (the VM's GPIO header), or the module itself
         for index, (lab, sources) in enumerate(items):
-            jobs[f"s{index}"] = prepare_job(lab, sources, release, board, model)
+            jobs[f"s{index}"] = prepare_job(lab, sources, chosen.release, board, model,
+                                            kernel=chosen)
         if any(job.todo for job in jobs.values()):
-            _run_in_vm(jobs, release, out)
+            _run_in_vm(jobs, chosen.vmlinuz, out, deadline, progress)
         return [finish_job(job) for job in jobs.values()]
     finally:
         for job in jobs.values():
@@ -230,39 +279,85 @@ def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
                 shutil.rmtree(job.built.directory, ignore_errors=True)
 
 
-def _jobs_spec(jobs: dict[str, Job]) -> dict[str, Any]:
+def _jobs_spec(jobs: dict[str, Job], deadline: Deadline | None) -> dict[str, Any]:
+    at = deadline.at - DEADLINE_MARGIN if deadline else None
     return {key: {"lab": job.run.lab, "module_dir": str(job.directory), "modules": job.modules,
                   "params": job.params, "board": job.run.board, "model": job.model,
-                  "checks": job.todo}
+                  "checks": job.todo, "deadline": at}
             for key, job in jobs.items() if job.todo}
 
 
-def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
+def _out_of_time(jobs: dict[str, Job], deadline: Deadline | None) -> bool:
+    """Mark the checks whose bound no longer fits before *deadline* as not run; True when
+    none is left to run."""
+    if deadline is not None:
+        for job in jobs.values():
+            for check in lab_checks(job.run.lab):
+                late = deadline.late(check) if check.name in job.todo else None
+                if late is not None:
+                    job.results[check.name] = late
+            job.todo = [name for name in job.todo if name not in job.results]
+    return not any(job.todo for job in jobs.values())
+
+
+def _read_progress(path: Path, jobs: dict[str, Job]) -> dict[str, Any]:
+    """The guest's results file, its results taken into the jobs (none if it is not there)."""
+    try:
+        progress: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"running": None, "results": {}}
+    for key, items in progress["results"].items():
+        for item in items:
+            jobs[key].results[item["name"]] = CheckResult.from_dict(item)
+    return progress
+
+
+def _run_in_vm(jobs: dict[str, Job], vmlinuz: Path, out: TextIO | None,
+               deadline: Deadline | None = None, report: Progress | None = None) -> None:
     """Boot as often as crashes need; a crash fails only the check it happened in."""
-    vmlinuz = ensure_image(release)
     boots = 0
-    while any(job.todo for job in jobs.values()):
+
+    def tell() -> None:
+        if report is not None:
+            report([so_far(job) for job in jobs.values()])
+
+    tell()
+    while not _out_of_time(jobs, deadline):
         boots += 1
-        console = Console(out)
         bound = BOOT_SECONDS + sum(c.seconds for job in jobs.values()
                                    for c in lab_checks(job.run.lab) if c.name in job.todo)
+        if deadline is not None:  # the host's own stop, should the guest's clock be wrong
+            bound = max(1.0, min(bound, deadline.at - time.time()))
         models = {job.model for job in jobs.values() if job.todo}
         model = models.pop() if len(models) == 1 else None
         with scratch_dir() as scratch:
             jobs_file, progress_file = scratch / "jobs.json", scratch / "progress.json"
-            jobs_file.write_text(json.dumps(_jobs_spec(jobs)))
+
+            def check_ended(path: Path = progress_file) -> None:
+                _read_progress(path, jobs)
+                tell()
+
+            console = Console(out, on_end=check_ended)
+            jobs_file.write_text(json.dumps(_jobs_spec(jobs, deadline)))
             argv = [sys.executable, "-m", "pilab", "_check", str(jobs_file),
                     "--json-out", str(progress_file)]
-            code = run_in_vm(vmlinuz, argv, [scratch], cwd=scratch, out=console, model=model,
-                             kernel_console=True, watchdog=console.overdue, timeout=bound)
-            progress = (json.loads(progress_file.read_text()) if progress_file.exists()
-                        else {"running": None, "results": {}})
+            try:
+                code = run_in_vm(vmlinuz, argv, [scratch], cwd=scratch, out=console,
+                                 model=model, kernel_console=True, watchdog=console.overdue,
+                                 timeout=bound)
+            except VmError:
+                if deadline is None or time.time() < deadline.at:
+                    raise
+                code = -signal.SIGKILL  # the deadline came while a check ran
+            progress = _read_progress(progress_file, jobs)
         for job in jobs.values():
             job.run.boots = boots
-        for key, items in progress["results"].items():
-            for item in items:
-                jobs[key].results[item["name"]] = CheckResult.from_dict(item)
         down = progress.get("down")
+        if progress["running"] and deadline is not None and time.time() >= deadline.at:
+            key, name = progress["running"]
+            jobs[key].results[name] = not_run(name, f"stopped: the --deadline of "
+                                              f"{deadline.seconds:g}s came while it ran")
+            progress["running"] = None
         if progress["running"]:
             down, name = progress["running"]
             jobs[down].results[name] = failed(name, _down_reason(code, console),
@@ -286,6 +381,7 @@ def _run_in_vm(jobs: dict[str, Job], release: str, out: TextIO | None) -> None:
                     job.results[name] = failed(name, "not run: the VM gave no result (exit "
                                                f"code {code})", log=console.crash_excerpt())
                 job.todo = []
+        tell()
 
 
 def _down_reason(code: int, console: Console) -> str:

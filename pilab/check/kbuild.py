@@ -17,11 +17,15 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilab.check.submission import Submission
 from pilab.errors import MissingDependency
 from pilab.kernel.build import headers_dir
 from pilab.paths import cache_dir
+
+if TYPE_CHECKING:
+    from pilab.vmhost.kernels import VmKernel
 
 CPU_SECONDS = 120  # per build, compiler time
 MEMORY_BYTES = 2 << 30  # address space of each process in the build
@@ -49,19 +53,26 @@ def kbuild_text(submission: Submission) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sandbox_command(argv: list[str], workdir: Path) -> list[str]:
-    """*argv* under bubblewrap: no network, an unprivileged user, /usr and *workdir* only."""
+def sandbox_command(argv: list[str], workdir: Path, root: Path = Path("/"),
+                    headers: Path | None = None) -> list[str]:
+    """*argv* under bubblewrap: no network, an unprivileged user, /usr and *workdir* only.
+
+    *root*: whose /usr (a chroot's, for a kernel its toolchain builds); *headers*: a
+    Kbuild tree outside /usr (a series' headers unpacked in the cache), shown read-only.
+    """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise MissingDependency("bubblewrap is not installed: pilab builds submissions in it",
                                 hint="apt-get install bubblewrap (scripts/install does it)")
+    shown = ["--ro-bind", str(headers), str(headers)] if headers is not None else []
     return [
         bwrap, "--unshare-all", "--die-with-parent", "--new-session",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-        "--ro-bind", "/usr", "/usr",
+        "--ro-bind", str(root / "usr"), "/usr",
         # Debian's awk, cc, ld... are /usr/bin links into /etc/alternatives: only that
         # directory of /etc is shown (Kbuild runs awk).
-        "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+        "--ro-bind-try", str(root / "etc/alternatives"), "/etc/alternatives",
+        *shown,
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
@@ -91,10 +102,23 @@ def first_errors(output: str, limit: int = SHOWN_ERRORS) -> list[str]:
     return picked[:limit] or [line.strip() for line in lines[-limit:]]
 
 
-def build_submission(submission: Submission, release: str,
-                     extra: tuple[str, ...] = ()) -> BuildResult:
-    """Copy, write our Kbuild and build in the sandbox; never raises for a compile error."""
-    headers = headers_dir(release).resolve()
+def build_submission(submission: Submission, release: str, extra: tuple[str, ...] = (),
+                     kernel: VmKernel | None = None) -> BuildResult:
+    """Copy, write our Kbuild and build in the sandbox; never raises for a compile error.
+
+    *kernel*: a kernel whose headers are not installed (an archive series, a chroot's).
+    """
+    system, outside = Path("/"), None
+    if kernel is not None and kernel.chroot is not None:
+        system, headers = kernel.chroot.root, kernel.headers  # its own /usr and toolchain
+    elif kernel is not None:
+        headers = kernel.headers.resolve()
+        if not headers.is_relative_to("/usr"):
+            from pilab.vmhost.series import headers_root
+
+            outside = headers_root(kernel.release)  # its -common tree and kbuild too
+    else:
+        headers = headers_dir(release).resolve()
     root = cache_dir() / "submissions"
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{submission.name[:40]}-", dir=root))
@@ -104,7 +128,7 @@ def build_submission(submission: Submission, release: str,
     make = ["make", "-C", str(headers), f"M={work}", f"-j{os.cpu_count() or 1}", *extra,
             "modules"]
     try:
-        proc = subprocess.run(sandbox_command(make, work), capture_output=True,
+        proc = subprocess.run(sandbox_command(make, work, system, outside), capture_output=True,
                               timeout=WALL_SECONDS, preexec_fn=_limits, check=False)
         output = (proc.stdout + proc.stderr)[:OUTPUT_BYTES].decode(errors="replace")
         code = proc.returncode

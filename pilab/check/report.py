@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from pilab.check.host import CheckRun
-from pilab.check.suite import score
+from pilab.check.suite import NOT_RUN, score
 from pilab.output import to_json
 from pilab.steps import FAILED, SKIPPED
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN"}
 
 
 def render_text(run: CheckRun) -> str:
@@ -58,7 +58,8 @@ def junit_xml(runs: list[CheckRun]) -> str:
         suite = ET.SubElement(suites, "testsuite", name=f"{run.lab}: {', '.join(run.sources)}",
                               tests=str(len(run.results)),
                               failures=str(total - passed), errors="0",
-                              skipped=str(sum(r.status == SKIPPED for r in run.results)))
+                              skipped=str(sum(r.status in (SKIPPED, NOT_RUN)
+                                              for r in run.results)))
         for result in run.results:
             case = ET.SubElement(suite, "testcase", classname=f"pilab.check.{run.lab}",
                                  name=result.name, time=f"{result.seconds:.3f}")
@@ -66,7 +67,7 @@ def junit_xml(runs: list[CheckRun]) -> str:
                 failure = ET.SubElement(case, "failure", message=result.reason, type="check")
                 failure.text = "\n".join([*(["hint: " + result.hint] if result.hint else []),
                                           *result.log]) or result.reason
-            elif result.status == SKIPPED:
+            elif result.status in (SKIPPED, NOT_RUN):
                 ET.SubElement(case, "skipped", message=result.reason)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")

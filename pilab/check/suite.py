@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from pilab.steps import FAILED, PASSED, SKIPPED
 
+# A check pilab did not start (--deadline): it counts in the total and scores nothing,
+# but says why instead of failing.
+NOT_RUN = "not run"
+
 if TYPE_CHECKING:
     from pilab.check.context import CheckContext
     from pilab.steps import Step
@@ -53,6 +57,19 @@ class CheckResult:
 
 def failed(name: str, reason: str, hint: str = "", log: list[str] | None = None) -> CheckResult:
     return CheckResult(name, FAILED, reason, hint, log=log or [])
+
+
+def not_run(name: str, reason: str) -> CheckResult:
+    return CheckResult(name, NOT_RUN, reason)
+
+
+def out_of_time(check: Check, deadline: float, now: float) -> CheckResult | None:
+    """*check* as not run when its bound would end past *deadline* (epoch seconds)."""
+    left = deadline - now
+    if left >= check.seconds:
+        return None
+    return not_run(check.name, f"the --deadline left {max(left, 0):.0f}s and this "
+                   f"check may take {check.seconds:.0f}s")
 
 
 def lab_checks(lab: str) -> list[Check]:

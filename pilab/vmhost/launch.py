@@ -20,7 +20,7 @@ from typing import Protocol
 from pilab.errors import ConfigError, VmError
 from pilab.progress import progress, say
 from pilab.vmhost.leash import new_run_id, start
-from pilab.vmhost.vng import compile_package, guest_command, guest_env, guest_path, vng_command
+from pilab.vmhost.vng import compile_package, guest_command, guest_env, host_path, vng_command
 
 
 class Output(Protocol):
@@ -89,7 +89,7 @@ def run_in_vm(
                         timeout)
     cmd = vng_command(vmlinuz, guest_command(argv, model), rwdirs,
                       kernel_console=kernel_console, boot_console=boot_console)
-    env = dict(os.environ, PATH=guest_path())
+    env = dict(os.environ, PATH=host_path())
     accel = "KVM" if "--disable-kvm" not in cmd else "TCG, no KVM: about a minute to boot"
     run_id = new_run_id()
     with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):

@@ -17,7 +17,7 @@ from pilab.kernel.build import build
 from pilab.paths import cache_dir
 from pilab.progress import say
 from pilab.steps import FAILED, LabResult
-from pilab.vmhost.kernels import DEFAULT, resolve
+from pilab.vmhost.kernels import DEFAULT, VmKernel, resolve
 from pilab.vmhost.launch import Output, run_in_vm
 
 # A timestamped printk, or the early KASLR line the kernel prints before timestamps.
@@ -55,12 +55,18 @@ class KernelLinesAside:
         return lines[start:start + KERNEL_QUOTED]
 
 
-def prepare(kernel: str = DEFAULT) -> Path:
-    """Kernel image cached and modules built for it; returns the vmlinuz."""
+def prepare_kernel(kernel: str = DEFAULT) -> VmKernel:
+    """The kernel a ``--kernel`` choice names, for every command that boots the VM: its
+    image cached and the kit's modules built for it."""
     chosen = resolve(kernel)
     say(f"vm kernel ({chosen.choice}): {chosen.release}")
     build(kernel=chosen)
-    return chosen.vmlinuz
+    return chosen
+
+
+def prepare(kernel: str = DEFAULT) -> Path:
+    """Kernel image cached and modules built for it; returns the vmlinuz."""
+    return prepare_kernel(kernel).vmlinuz
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from pilab.errors import MissingDependency
-from pilab.guest import EMULATE_ENV, GUEST_ENV
+from pilab.guest import EMULATE_ENV, GUEST_ENV, guest_path
 from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 
 KVM_ENV = "PILAB_VM_KVM"  # 1 forces KVM, 0 forces TCG; unset: use KVM if it works
@@ -99,9 +99,8 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     return cmd
 
 
-def guest_path() -> str:
-    """PATH for vng on the host and for commands in the guest: this venv's bin/ first,
-    so ``pilab`` and vng are found as the README writes them."""
+def host_path() -> str:
+    """PATH for vng on the host: this venv's bin/ first, where pip put vng."""
     return f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
 
 

@@ -114,14 +114,14 @@ class Supervisor:
                         qemu_opts=qemu))
 
     def _start_boot(self, events: Any) -> None:
-        from pilab.vmhost.vng import compile_package, guest_path
+        from pilab.vmhost.vng import compile_package, host_path
 
         compile_package()
         self.state.code = code_stamp()
         self.state.run_id = new_run_id()
         assert self.console is not None
         vm = start(self.launch(guest_socket(self.state.release)), run_id=self.state.run_id,
-                   cwd=runs_dir(), env=dict(os.environ, PATH=guest_path()),
+                   cwd=runs_dir(), env=dict(os.environ, PATH=host_path()),
                    stdout=subprocess.PIPE)
         assert vm.proc.stdout is not None
         os.set_blocking(vm.proc.stdout.fileno(), False)
