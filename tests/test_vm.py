@@ -65,6 +65,21 @@ def test_kernel_tests_pass_inside_the_vm(leg: str, capsys: pytest.CaptureFixture
     assert code == 0, f"kernel tests failed inside the VM ({choice}): see their output above"
 
 
+def test_a_vm_that_dies_says_why_and_the_commands_output_is_whole() -> None:
+    """The path pilab vm and the kernel tests take: the command's stdout untouched (dmesg's
+    own timestamped lines, a last line without a newline), and a kernel that goes down
+    quoted from its console on stderr, not just an exit code."""
+    crash = "dmesg | head -n 2; printf last; sleep 1; echo c > /proc/sysrq-trigger; sleep 30"
+    proc = subprocess.run([sys.executable, "-m", "pilab", "vm", "--", "sh", "-c", crash],
+                          capture_output=True, text=True, check=False, cwd=ROOT, timeout=900)
+    assert proc.returncode != 0
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("[") and lines[2] == "last", proc.stdout
+    assert "the kernel's console said" in proc.stderr, proc.stderr[-2000:]
+    quoted = proc.stderr[proc.stderr.index("the kernel's console said"):]
+    assert "sysrq" in quoted.lower(), quoted
+
+
 def test_every_lab_passes_on_the_newest_kernel(capsys: pytest.CaptureFixture[str]) -> None:
     """pilab run all --board vm --kernel newest: Debian unstable's kernel, built in its chroot."""
     kernel_or_skip(NEWEST)  # makes the chroot, or skips saying why it cannot

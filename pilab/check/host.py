@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import signal
 import sys
@@ -21,6 +20,7 @@ from pilab.check.submission import Submission, gather
 from pilab.check.suite import Check, CheckResult, failed, lab_checks, not_run, out_of_time
 from pilab.errors import ConfigError, VmError
 from pilab.kernel.build import module_dir
+from pilab.kernel.klog import crash_excerpt
 from pilab.steps import PASSED
 from pilab.vmhost.kernels import DEFAULT, VmKernel
 from pilab.vmhost.launch import run_in_vm
@@ -114,10 +114,7 @@ class Console:
         starts = [i for i, line in enumerate(lines) if line.startswith(f"{MARK} start")]
         tail = [line for line in lines[starts[-1] + 1 if starts else 0:]
                 if line.strip() and not line.startswith(MARK)]
-        trouble = [i for i, line in enumerate(tail)
-                   if re.search(r"Oops|BUG:|WARNING:|Kernel panic|RIP:|general protection", line)]
-        begin = trouble[0] if trouble else max(0, len(tail) - CRASH_EXCERPT)
-        return tail[begin:begin + CRASH_EXCERPT]
+        return crash_excerpt(tail, CRASH_EXCERPT)
 
 
 def _prepare(lab: str, sources: list[Path] | None, release: str, run: CheckRun,

@@ -6,7 +6,7 @@ import errno
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pilab.errors import KernelUnhealthy, MissingDependency
@@ -16,6 +16,20 @@ UNHEALTHY = re.compile(
     r"WARNING:|BUG:|Oops|general protection|refcount_t|list_(add|del) corruption"
     r"|list corruption|UBSAN:|KASAN:|kernel NULL pointer"
 )
+
+# The first sign, in a console line, of a kernel going down: a splat, a panic, the
+# OOM killer, a fault QEMU reports. A crash excerpt starts there.
+CRASH_LINE = re.compile(
+    r"Oops|BUG:|WARNING:|Kernel panic|RIP:|general protection|Out of memory|oom-kill"
+    r"|triple fault|watchdog: BUG"
+)
+
+
+def crash_excerpt(lines: Sequence[str], count: int) -> list[str]:
+    """*count* of *lines* from the first sign of a crash in them, else the last *count*."""
+    first = next((i for i, line in enumerate(lines) if CRASH_LINE.search(line)), None)
+    start = first if first is not None else max(0, len(lines) - count)
+    return list(lines[start:start + count])
 
 
 @dataclass(frozen=True)

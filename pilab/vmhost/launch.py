@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from pilab.errors import ConfigError, VmError
 from pilab.progress import progress, say
@@ -35,10 +35,11 @@ TIMEOUT_ENV = "PILAB_VM_TIMEOUT"  # the wall-clock bound of one VM run, in secon
 DEFAULT_TIMEOUT = 1800.0  # a full kernel-test run under TCG on a busy host takes minutes
 
 
-def _relay(proc: subprocess.Popen[bytes], out: Output, muted: threading.Event) -> None:
-    """Copy the VM's output to *out* as it comes, until *muted* (pilab is stopping it)."""
-    assert proc.stdout is not None
-    for line in iter(proc.stdout.readline, b""):
+def _relay(stream: IO[bytes] | None, out: Output, muted: threading.Event) -> None:
+    """Copy one of the VM's output streams to *out* as it comes, until *muted* (pilab is
+    stopping it)."""
+    assert stream is not None
+    for line in iter(stream.readline, b""):
         if not muted.is_set():
             out.write(line)
             out.flush()
@@ -70,6 +71,7 @@ def run_in_vm(
     kernel_console: bool = False,
     watchdog: Callable[[], str | None] | None = None,
     boot_console: bool = False,
+    console: Output | None = None,
 ) -> int:
     """Boot, run *argv* inside as root with the guest marker set, return its exit code.
 
@@ -77,7 +79,9 @@ def run_in_vm(
     seconds (default: :func:`vm_timeout`). However pilab ends (the command's end, an error,
     a signal, the bound, or a SIGKILL to pilab) vng and QEMU end with it: see leash.py.
     *watchdog*, polled twice a second, may stop the VM early by returning a reason
-    (said on stderr); the exit code is then -SIGKILL.
+    (said on stderr); the exit code is then -SIGKILL. *console*: where QEMU's stderr
+    goes (the kernel's console, and the command's stderr), apart from *out*; a warm VM's
+    crash report goes there too. Without it, both go to *out*.
     """
     timeout = timeout if timeout is not None else vm_timeout()
     compile_package()
@@ -86,7 +90,7 @@ def run_in_vm(
     warm = warm_vm_for(vmlinuz, rwdirs)  # pilab vm up: no boot
     if warm is not None:
         return warm.run(argv, guest_env(model), cwd, out or sys.stdout.buffer, watchdog,
-                        timeout)
+                        timeout, console=console)
     cmd = vng_command(vmlinuz, guest_command(argv, model), rwdirs,
                       kernel_console=kernel_console, boot_console=boot_console)
     env = dict(os.environ, PATH=host_path())
@@ -94,17 +98,23 @@ def run_in_vm(
     run_id = new_run_id()
     with progress(f"booting {vmlinuz.name} in QEMU ({accel})"):
         # Through a pipe: QEMU reopens a file given as its stdout and truncates it.
-        vm = start(cmd, run_id=run_id, cwd=cwd, env=env, stdout=subprocess.PIPE)
+        vm = start(cmd, run_id=run_id, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT if console is None else subprocess.PIPE)
         muted = threading.Event()  # a killed tree's last words (unshare's) are noise
         try:
-            relay = threading.Thread(target=_relay,
-                                     args=(vm.proc, out or sys.stdout.buffer, muted), daemon=True)
-            relay.start()
+            relays = [threading.Thread(target=_relay, daemon=True,
+                                       args=(vm.proc.stdout, out or sys.stdout.buffer, muted))]
+            if console is not None:
+                relays.append(threading.Thread(target=_relay, daemon=True,
+                                               args=(vm.proc.stderr, console, muted)))
+            for relay in relays:
+                relay.start()
             deadline = time.monotonic() + timeout
             while True:
                 try:
                     code = vm.proc.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
-                    relay.join()
+                    for relay in relays:
+                        relay.join()
                     return code
                 except subprocess.TimeoutExpired:
                     if time.monotonic() >= deadline:
@@ -114,7 +124,8 @@ def run_in_vm(
                     say(f"stopping the VM: {reason}")
                     muted.set()
                     vm.stop()
-                    relay.join(timeout=5)
+                    for relay in relays:
+                        relay.join(timeout=5)
                     return -signal.SIGKILL
         except subprocess.TimeoutExpired:
             muted.set()

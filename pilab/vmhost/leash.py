@@ -122,7 +122,7 @@ class Leashed:
 
 
 def start(cmd: list[str], *, run_id: str, cwd: Path, env: Mapping[str, str],
-          stdout: IO[bytes] | int | None) -> Leashed:
+          stdout: IO[bytes] | int | None, stderr: int = subprocess.STDOUT) -> Leashed:
     """Start *cmd* so that neither it nor anything it starts outlives pilab.
 
     The kernel's parent-death signal follows the starting *thread*: start from the
@@ -134,7 +134,7 @@ def start(cmd: list[str], *, run_id: str, cwd: Path, env: Mapping[str, str],
             "if pilab is killed with SIGKILL the VM may keep running")
     proc = subprocess.Popen(
         [*(prefix or ()), *cmd], cwd=cwd, env={**env, RUN_ID_ENV: run_id},
-        stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
         start_new_session=True, preexec_fn=_die_with(os.getpid()),
     )
     return Leashed(proc, run_id, contained=prefix is not None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilab.kernel.build import build
+from pilab.kernel.klog import CRASH_LINE, crash_excerpt
 from pilab.paths import cache_dir
 from pilab.progress import say
 from pilab.steps import FAILED, LabResult
@@ -23,7 +24,7 @@ from pilab.vmhost.launch import Output, run_in_vm
 # A timestamped printk, or the early KASLR line the kernel prints before timestamps.
 KERNEL_LINE = re.compile(rb"^(\[\s*\d+\.\d+\] |\w+ KASLR using )")
 KERNEL_KEPT, KERNEL_QUOTED = 80, 12  # kernel console lines kept; quoted by a failed run
-TROUBLE = re.compile(r"Oops|BUG:|WARNING:|Kernel panic|general protection")
+VM_DIED = 255  # vng's exit code when QEMU ended without the command's own code
 
 
 class KernelLinesAside:
@@ -47,12 +48,19 @@ class KernelLinesAside:
     def flush(self) -> None:
         self.out.flush()
 
+    def finish(self) -> None:
+        """The output's last line, should it have no newline."""
+        if self._partial:
+            self.write(b"\n")
+        self.out.flush()
+
     def excerpt(self) -> list[str]:
         """KERNEL_QUOTED lines from the first sign of trouble (else the last ones)."""
-        lines = list(self.kernel)
-        first = next((i for i, line in enumerate(lines) if TROUBLE.search(line)), None)
-        start = first if first is not None else max(0, len(lines) - KERNEL_QUOTED)
-        return lines[start:start + KERNEL_QUOTED]
+        return crash_excerpt(list(self.kernel), KERNEL_QUOTED)
+
+    def crashed(self) -> bool:
+        """The kernel's console shows it going down (an Oops, a panic, the OOM killer)."""
+        return any(CRASH_LINE.search(line) for line in self.kernel)
 
 
 def prepare_kernel(kernel: str = DEFAULT) -> VmKernel:
@@ -85,11 +93,23 @@ def exec_in_vm(argv: list[str], vmlinuz: Path | None = None, model: str | None =
                cwd: Path | None = None, kernel: str = DEFAULT, **launch: Any) -> int:
     """Run *argv* as root in a fresh VM; *model*: the Pi the guest emulates.
 
-    *launch* goes to run_in_vm (out, kernel_console, watchdog, timeout).
+    The command's stdout goes to *out* (default: ours) untouched. The kernel's console
+    is kept aside from its stderr: a VM that dies (exit code 255 or a signal's, or a
+    console that shows a crash under a failed command) says why on stderr, in the
+    console's words. *launch* goes to run_in_vm (out, watchdog, timeout).
     """
     vmlinuz = vmlinuz or prepare(kernel)
+    console = KernelLinesAside(sys.stderr.buffer)
     with scratch_dir() as scratch:
-        return run_in_vm(vmlinuz, argv, [scratch], cwd=cwd or scratch, model=model, **launch)
+        try:
+            code = run_in_vm(vmlinuz, argv, [scratch], cwd=cwd or scratch, model=model,
+                             boot_console=True, console=console, **launch)
+        finally:
+            console.finish()
+    if code != 0 and (console.crashed() or code == VM_DIED or code < 0):
+        say(f"the VM ended with exit code {code}; the kernel's console said:\n"
+            + "\n".join(console.excerpt() or ["(nothing: it died before its first line)"]))
+    return code
 
 
 def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False,
@@ -105,8 +125,11 @@ def run_labs_in_vm(labs: list[str], model: str | None, manual: bool = False,
             argv.append("--manual")
         # The guest's step lines are progress: stdout is the table or JSON.
         output = KernelLinesAside(sys.stderr.buffer)
-        code = run_in_vm(vmlinuz, argv, [scratch], cwd=scratch, out=output, model=model,
-                         boot_console=True)
+        try:
+            code = run_in_vm(vmlinuz, argv, [scratch], cwd=scratch, out=output, model=model,
+                             boot_console=True)
+        finally:
+            output.finish()
         done: list[LabResult] = []
         if results_file.exists():
             done = [LabResult.from_dict(item) for item in json.loads(results_file.read_text())]

@@ -80,8 +80,10 @@ class WarmVm:
         self.state = state
 
     def run(self, argv: list[str], env: Mapping[str, str], cwd: Path, out: Output,
-            watchdog: Callable[[], str | None] | None, timeout: float) -> int:
-        """Run *argv* in the warm VM; its exit code (a crash: QEMU's, as a cold boot gives)."""
+            watchdog: Callable[[], str | None] | None, timeout: float,
+            console: Output | None = None) -> int:
+        """Run *argv* in the warm VM; its exit code (a crash: QEMU's, as a cold boot gives).
+        A crash's console lines go to *console* (default: *out*)."""
         fresh = self.state.code != code_stamp()
         if fresh:
             say("pilab's code changed since the warm VM started: this command starts a "
@@ -90,7 +92,7 @@ class WarmVm:
         try:
             channel.send(Kind.RUN, {"argv": argv, "env": dict(env), "cwd": str(cwd),
                                     "fresh": fresh})
-            return self._follow(channel, out, watchdog, timeout)
+            return self._follow(channel, out, watchdog, timeout, console or out)
         except Closed:
             raise VmError(f"the warm VM for {self.state.release} stopped during the command",
                           hint="pilab vm up starts it again; without it pilab boots a VM") \
@@ -99,7 +101,7 @@ class WarmVm:
             os.close(channel.fd)
 
     def _follow(self, channel: Channel, out: Output, watchdog: Callable[[], str | None] | None,
-                timeout: float) -> int:
+                timeout: float, console: Output) -> int:
         deadline: float | None = None  # the bound runs from the command's start in the guest
         try:
             while True:
@@ -121,8 +123,8 @@ class WarmVm:
                         return int(fields(payload)["code"])
                     elif kind == Kind.CRASHED:
                         crash = fields(payload)
-                        out.write(str(crash["console"]).encode())
-                        out.flush()
+                        console.write(str(crash["console"]).encode())
+                        console.flush()
                         say("the warm VM crashed: its supervisor boots it again")
                         return int(crash["code"])
                     continue

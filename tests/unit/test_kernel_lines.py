@@ -38,3 +38,25 @@ def test_the_excerpt_starts_at_the_panic_not_at_the_register_dump() -> None:
     quoted = aside.excerpt()
     assert quoted[0] == "[    6.2] Kernel panic - not syncing: sysrq"
     assert len(quoted) == KERNEL_QUOTED
+
+
+def test_a_last_line_without_a_newline_comes_out_at_the_end() -> None:
+    out = io.BytesIO()
+    aside = KernelLinesAside(out)
+    aside.write(b"first\nno newline")
+    assert out.getvalue() == b"first\n"
+    aside.finish()
+    assert out.getvalue() == b"first\nno newline\n"
+
+
+def test_a_crash_is_seen_in_the_oom_killer_and_a_panic_but_not_in_a_boot() -> None:
+    booted = KernelLinesAside(io.BytesIO())
+    booted.write(b"[    0.1] Linux version 6.1\n[    2.0] reboot: Power down\n")
+    assert not booted.crashed()
+    for words in (b"Out of memory: Killed process 312 (python3)",
+                  b"Kernel panic - not syncing: Fatal exception",
+                  b"BUG: kernel NULL pointer dereference, address: 0000000000000000"):
+        crashed = KernelLinesAside(io.BytesIO())
+        crashed.write(b"[    0.1] Linux version 6.1\n[    9.9] " + words + b"\n")
+        assert crashed.crashed(), words
+        assert crashed.excerpt()[0].endswith(words.decode())
