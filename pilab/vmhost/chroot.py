@@ -12,12 +12,16 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pilab.errors import MissingDependency
 from pilab.paths import cache_dir
 from pilab.progress import progress
+from pilab.vmhost.debs import dpkg_arch
 
 STAMP = ".pilab-chroot-ready"
 REFRESH_AFTER = 24 * 3600  # a moving suite is re-checked for upgrades once a day
@@ -64,11 +68,6 @@ def debian_mirror(etc: Path = Path("/etc/apt")) -> str:
             return uri.rstrip("/")
     raise ChrootUnavailable("no Debian archive in this machine's apt sources",
                             hint="add one to /etc/apt/sources.list.d/debian.sources")
-
-
-def dpkg_arch() -> str:
-    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def _mounts_under(root: Path) -> list[str]:
@@ -185,3 +184,14 @@ class DebianChroot:
     def inside(self, path: str) -> Path:
         """The host path of *path* inside the chroot."""
         return self.root / path.lstrip("/")
+
+    def sees(self, path: Path) -> str | None:
+        """The path inside the chroot of host *path*; None if it is outside the chroot."""
+        return f"/{path.relative_to(self.root)}" if path.is_relative_to(self.root) else None
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A fresh directory in the chroot's /var/tmp, owned by its apt (for fetch_debs)."""
+        with tempfile.TemporaryDirectory(prefix="pilab-deb-", dir=self.inside("/var/tmp")) as tmp:
+            self.run(["chown", "_apt", f"/{Path(tmp).relative_to(self.root)}"])
+            yield Path(tmp)

@@ -104,7 +104,7 @@ def other_series() -> list[str]:
     """Series with their own meta package in the archive (linux-headers-X.Y-<arch>)."""
     import subprocess
 
-    from pilab.vmhost.image import dpkg_arch
+    from pilab.vmhost.debs import dpkg_arch
 
     arch = dpkg_arch()
     out = subprocess.run(["apt-cache", "search", "--names-only",
