@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilab import __version__
-from pilab.boards import BOARDS, detect_default_board
+from pilab.boards import BOARDS, board_name, refuse_model_on_a_pi
 from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
 from pilab.guest import command_missing, in_guest
@@ -180,11 +180,6 @@ def _command(argv: list[str]) -> list[str]:
     return argv[1:] if argv[:1] == ["--"] else argv
 
 
-def _no_model_on_a_pi(board: str, model: str | None) -> None:
-    if model and board == "pi":
-        raise ConfigError("--model is for the vm and mock boards: a real Pi is what it is")
-
-
 def _cmd_list(args: argparse.Namespace) -> int:
     labs = [(name, lab_named(name)) for name in LABS]
     if args.json:
@@ -197,9 +192,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    board = args.board or detect_default_board()
+    board = board_name(args.board)
     labs = expand(args.labs, board)
-    _no_model_on_a_pi(board, args.model)
+    refuse_model_on_a_pi(board, args.model)
     out = sys.stderr if args.json else sys.stdout
     if board == "vm" and not in_guest():
         from pilab.vmhost.session import run_labs_in_vm
@@ -299,8 +294,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _check_board(args: argparse.Namespace) -> str:
-    board: str = args.board or detect_default_board()
-    _no_model_on_a_pi(board, args.model)
+    board: str = board_name(args.board)
+    refuse_model_on_a_pi(board, args.model)
     if board == "pi":
         raise ConfigError("pilab check runs on the vm board for now: the pi board runs "
                           "untrusted modules on the Pi itself", hint="use --board vm")
@@ -347,7 +342,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pilab.kernel.build import build
 
     extra = ("W=1",) if args.w1 else ()
-    if args.release or detect_default_board() == "pi":
+    if args.release or board_name(None) == "pi":
         built = build(args.release, extra=extra)
     else:
         from pilab.vmhost.kernels import resolve
@@ -368,15 +363,15 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         svg.write_text(svg_header(wiring))
         print(f"\nwrote {svg}")
         return EXIT_OK
-    board_name = args.board or detect_default_board()
-    _no_model_on_a_pi(board_name, args.model)
+    name = board_name(args.board)
+    refuse_model_on_a_pi(name, args.model)
     code = reexec_in_vm(args.board, args.model, args.kernel)
     if code is not None:
         return code
     from pilab.boards import make_board
     from pilab.wiring.continuity import check_wiring
 
-    board = make_board(board_name, args.model)
+    board = make_board(name, args.model)
     try:
         board.setup(wiring)
         faults = check_wiring(board, wiring)
@@ -393,15 +388,13 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _kernel_board(board_name: str | None) -> Iterator[Board]:
+def _kernel_board(chosen: str | None) -> Iterator[Board]:
     """A board with a real kernel, set up; torn down (modules unloaded) whatever happens."""
-    from pilab.boards import make_board
+    from pilab.boards import make_kernel_board
     from pilab.wiring import load_wiring
 
-    board = make_board(board_name or detect_default_board())
+    board = make_kernel_board(board_name(chosen))
     try:
-        if not board.real_kernel:
-            raise ConfigError(f"the {board.name} board has no kernel: use --board vm or pi")
         board.setup(load_wiring("vkbd"))
         yield board
     finally:
@@ -486,7 +479,7 @@ def reexec_in_vm(board: str | None, model: str | None = None,
     Returns its exit code, or None when the command should run right here
     (another board, or already inside the guest).
     """
-    if (board or detect_default_board()) != "vm" or in_guest():
+    if board_name(board) != "vm" or in_guest():
         return None
     from pilab.vmhost.session import exec_in_vm
 
