@@ -9,10 +9,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pilab import __version__
-from pilab.boards import BOARDS, detect_default_board
+from pilab.boards import BOARDS, board_name, refuse_model_on_a_pi
 from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
 from pilab.guest import command_missing, in_guest
@@ -32,6 +32,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 EXIT_NOT_FOUND = 127  # pilab vm: the command is not in the guest (as a shell says)
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
 STARTED = time.time()  # pilab's start, as --deadline counts
+VM_USAGE = ("%(prog)s [-h] [--kernel K] [--model M] -- COMMAND [ARG ...]\n"
+            "       %(prog)s {up,status,down} [-h] [--kernel K] ...")
+VM_NEEDS = "say what to run (pilab vm -- dmesg), or up, status or down"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,22 +138,64 @@ def _parser() -> argparse.ArgumentParser:
                        help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
     bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
 
-    vm = sub.add_parser("vm", parents=[kernel], help="run a command as root in the vm board's "
-                        "VM; vm up|status|down: the warm VM")
+    from pilab.vmhost import warmcli
+
+    vm = sub.add_parser("vm", parents=[kernel], usage=VM_USAGE, help="run a command as root in "
+                        "the vm board's VM; vm up|status|down: the warm VM",
+                        description="Run COMMAND as root in the vm board's VM (the warm VM "
+                        "when one is up), or start, show or stop the warm VM.")
     vm.add_argument("--model", choices=sorted(PI_MODELS),
                     help="emulate this Pi in the guest (vgpio loaded as its GPIO block)")
-    vm.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND")
+    vm.register("action", "vm_words", _VmWords)
+    vm.set_defaults(argv=[])
+    warmcli.add_parsers(vm.add_subparsers(action="vm_words", dest="vm_command",
+                                          title="the warm VM (docs/speed.md)",
+                                          prog="pilab vm",
+                                          metavar="{up,status,down}"))
     return parser
+
+
+class _VmWords(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """What follows ``pilab vm``'s options: up, status or down (its subcommands), else
+    the command to run in the VM, after ``--``.
+
+    It takes the rest as REMAINDER, not as subcommands' PARSER: Python 3.12 and
+    later drop a ``--`` before a PARSER positional, and then ``pilab vm -- up`` would
+    start the warm VM instead of running ``up`` in the VM.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.nargs = argparse.REMAINDER
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        words = list(values or [])
+        if words[:1] and words[0] in self._name_parser_map:
+            if namespace.model:
+                raise argparse.ArgumentError(None, f"--model is for pilab vm -- COMMAND, "
+                                             f"not for vm {words[0]}")
+            # Parsed whole by the subcommand's parser: its own usage names what is wrong.
+            sub = self._name_parser_map[words[0]].parse_args(words[1:])
+            setattr(namespace, self.dest, words[0])
+            for key, value in vars(sub).items():
+                setattr(namespace, key, value)
+            return
+        command = words[1:] if words[:1] == ["--"] else words
+        if not command:
+            raise argparse.ArgumentError(None, VM_NEEDS)
+        setattr(namespace, self.dest, None)
+        namespace.argv = command
 
 
 def _shared_options() -> tuple[argparse.ArgumentParser, ...]:
     """Parent parsers for the options commands share: --kernel; --board (any board, or
     the ones with a kernel); --model."""
-    from pilab.vmhost.kernels import DEFAULT, KERNEL_HELP, kernel_choice
+    from pilab.vmhost.kernels import add_kernel_option
 
     kernel, any_board, kernel_board, model = (argparse.ArgumentParser(add_help=False)
                                               for _ in range(4))
-    kernel.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
+    add_kernel_option(kernel)
     board_help = "default: pi on a Pi, vm elsewhere"
     any_board.add_argument("--board", choices=BOARDS, help=board_help)
     kernel_board.add_argument("--board", choices=("vm", "pi"), help=board_help)
@@ -180,11 +225,6 @@ def _command(argv: list[str]) -> list[str]:
     return argv[1:] if argv[:1] == ["--"] else argv
 
 
-def _no_model_on_a_pi(board: str, model: str | None) -> None:
-    if model and board == "pi":
-        raise ConfigError("--model is for the vm and mock boards: a real Pi is what it is")
-
-
 def _cmd_list(args: argparse.Namespace) -> int:
     labs = [(name, lab_named(name)) for name in LABS]
     if args.json:
@@ -197,9 +237,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    board = args.board or detect_default_board()
+    board = board_name(args.board)
     labs = expand(args.labs, board)
-    _no_model_on_a_pi(board, args.model)
+    refuse_model_on_a_pi(board, args.model)
     out = sys.stderr if args.json else sys.stdout
     if board == "vm" and not in_guest():
         from pilab.vmhost.session import run_labs_in_vm
@@ -299,8 +339,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _check_board(args: argparse.Namespace) -> str:
-    board: str = args.board or detect_default_board()
-    _no_model_on_a_pi(board, args.model)
+    board: str = board_name(args.board)
+    refuse_model_on_a_pi(board, args.model)
     if board == "pi":
         raise ConfigError("pilab check runs on the vm board for now: the pi board runs "
                           "untrusted modules on the Pi itself", hint="use --board vm")
@@ -347,7 +387,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pilab.kernel.build import build
 
     extra = ("W=1",) if args.w1 else ()
-    if args.release or detect_default_board() == "pi":
+    if args.release or board_name(None) == "pi":
         built = build(args.release, extra=extra)
     else:
         from pilab.vmhost.kernels import resolve
@@ -368,15 +408,15 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
         svg.write_text(svg_header(wiring))
         print(f"\nwrote {svg}")
         return EXIT_OK
-    board_name = args.board or detect_default_board()
-    _no_model_on_a_pi(board_name, args.model)
+    name = board_name(args.board)
+    refuse_model_on_a_pi(name, args.model)
     code = reexec_in_vm(args.board, args.model, args.kernel)
     if code is not None:
         return code
     from pilab.boards import make_board
     from pilab.wiring.continuity import check_wiring
 
-    board = make_board(board_name, args.model)
+    board = make_board(name, args.model)
     try:
         board.setup(wiring)
         faults = check_wiring(board, wiring)
@@ -393,15 +433,13 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _kernel_board(board_name: str | None) -> Iterator[Board]:
+def _kernel_board(chosen: str | None) -> Iterator[Board]:
     """A board with a real kernel, set up; torn down (modules unloaded) whatever happens."""
-    from pilab.boards import make_board
+    from pilab.boards import make_kernel_board
     from pilab.wiring import load_wiring
 
-    board = make_board(board_name or detect_default_board())
+    board = make_kernel_board(board_name(chosen))
     try:
-        if not board.real_kernel:
-            raise ConfigError(f"the {board.name} board has no kernel: use --board vm or pi")
         board.setup(load_wiring("vkbd"))
         yield board
     finally:
@@ -463,13 +501,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_vm(args: argparse.Namespace) -> int:
     from pilab.vmhost.session import exec_in_vm
 
-    if args.argv[:1] and args.argv[0] in ("up", "status", "down"):
+    if args.vm_command:
         from pilab.vmhost.warmcli import warm_command
 
-        return warm_command(args.argv, args.kernel)
-    argv = _command(args.argv)
-    if not argv:
-        raise ConfigError("pilab vm needs a command, e.g. pilab vm -- dmesg")
+        return warm_command(args)
+    argv = args.argv
+    if not argv:  # where argparse does not call _VmWords for nothing at all
+        raise ConfigError(f"pilab vm: {VM_NEEDS}")
     missing = command_missing(argv[0])
     if missing:  # the guest shares this machine's files: no boot to say so
         print(f"pilab: error: {missing}", file=sys.stderr)
@@ -486,7 +524,7 @@ def reexec_in_vm(board: str | None, model: str | None = None,
     Returns its exit code, or None when the command should run right here
     (another board, or already inside the guest).
     """
-    if (board or detect_default_board()) != "vm" or in_guest():
+    if board_name(board) != "vm" or in_guest():
         return None
     from pilab.vmhost.session import exec_in_vm
 

@@ -19,77 +19,23 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+# The apt sources are read, and apt's network settings chosen, as pilab's own chroot does.
+from pilab.vmhost.aptsources import AptSource, apt_sources, parse_deb822, parse_one_line
+from pilab.vmhost.chroot import APT_NET, mounts_under
+
+__all__ = ["AptSource", "apt_sources", "parse_deb822", "parse_one_line"]  # the tests use them
 
 STAMP = ".pilab-debootstrap-done"
 # Environment variables that say how to reach the package index and whom to trust.
 PASS_ENV = re.compile(r"PIP_\w+|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|"
                       r"(?i:https?_proxy|no_proxy)")
 CERT_ENV = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
-# apt settings that decide how apt reaches its mirror.
-APT_NET = re.compile(r"Acquire::(https?|ftp)::|Proxy|Check-Valid-Until|Check-Date", re.I)
 
 
 class Unavailable(Exception):
     """The chroot cannot be made here (no debootstrap, no mirror, not root)."""
-
-
-@dataclass(frozen=True)
-class AptSource:
-    """One ``deb`` entry of the apt sources: a mirror, its suites and components."""
-
-    uri: str
-    suites: tuple[str, ...]
-    components: tuple[str, ...]
-
-
-def parse_deb822(text: str) -> list[AptSource]:
-    """The enabled ``deb`` entries of a deb822 ``.sources`` file."""
-    found = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        key = ""
-        for line in stanza.splitlines():
-            if line.startswith("#") or not line.strip():
-                continue
-            if line[0].isspace() and key:
-                fields[key] += " " + line.strip()
-            elif ":" in line:
-                key, _, value = line.partition(":")
-                key = key.strip().lower()
-                fields[key] = value.strip()
-        if "deb" not in fields.get("types", "").split():
-            continue
-        if fields.get("enabled", "yes").lower() == "no":
-            continue
-        for uri in fields.get("uris", "").split():
-            found.append(AptSource(uri.rstrip("/"), tuple(fields.get("suites", "").split()),
-                                   tuple(fields.get("components", "").split())))
-    return found
-
-
-def parse_one_line(text: str) -> list[AptSource]:
-    """The ``deb`` lines of a one-line-style ``sources.list``."""
-    found = []
-    for line in text.splitlines():
-        words = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
-        if len(words) >= 3 and words[0] == "deb":
-            found.append(AptSource(words[1].rstrip("/"), (words[2],), tuple(words[3:])))
-    return found
-
-
-def apt_sources(etc: Path = Path("/etc/apt")) -> list[AptSource]:
-    """Every enabled ``deb`` entry of this machine's apt sources, in apt's order."""
-    found = []
-    if (etc / "sources.list").is_file():
-        found += parse_one_line((etc / "sources.list").read_text())
-    for path in sorted((etc / "sources.list.d").glob("*")):
-        if path.suffix == ".sources":
-            found += parse_deb822(path.read_text())
-        elif path.suffix == ".list":
-            found += parse_one_line(path.read_text())
-    return found
 
 
 def retarget(sources: list[AptSource], host: str, target: str) -> list[AptSource]:
@@ -149,9 +95,9 @@ def base_chroot(suite: str, sources: list[AptSource], arch: str, log: Path) -> P
         raise Unavailable(f"the apt mirror does not answer for {suite}: {exc}") from None
     partial = root.with_name(root.name + ".partial")
     # An interrupted debootstrap may leave its /proc and /sys mounted in there.
-    for point in reversed(_mounts_under(partial)):
+    for point in reversed(mounts_under(partial)):
         subprocess.run(["umount", "-l", point], check=False)
-    if _mounts_under(partial):
+    if mounts_under(partial):
         raise RuntimeError(f"{partial} still has mounts: not removing it")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(root, ignore_errors=True)
@@ -165,13 +111,6 @@ def base_chroot(suite: str, sources: list[AptSource], arch: str, log: Path) -> P
     (partial / STAMP).write_text(key)
     partial.rename(root)
     return root
-
-
-def _mounts_under(root: Path) -> list[str]:
-    """Mount points at or below *root*, per /proc/self/mountinfo."""
-    prefix = str(root).rstrip("/")
-    points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-    return [p for p in points if p == prefix or p.startswith(prefix + "/")]
 
 
 def _pip_paths() -> list[Path]:
@@ -320,11 +259,11 @@ class Chroot:
         for dest in reversed(self.mounted):
             subprocess.run(["umount", "-l", str(dest)], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for point in reversed(_mounts_under(self.root)):
+        for point in reversed(mounts_under(self.root)):
             subprocess.run(["umount", "-l", point], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.mounted.clear()
-        return _mounts_under(self.root)
+        return mounts_under(self.root)
 
 
 @contextmanager

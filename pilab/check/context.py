@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pilab.boards.kernel import KernelBoard
 from pilab.errors import ConfigError
-from pilab.pimodels import VGPIO, PiModel, pi_model
+from pilab.pimodels import VGPIO, PiModel
 
 # The guide's fixed numbers, for a module that takes no led/buttons parameters.
 FIXED_LED, FIXED_BUTTONS = 4, (17, 18)
@@ -44,19 +44,10 @@ class CheckContext:
 
     def new_board(self) -> KernelBoard:
         """A fresh board whose module loader takes the submission's .ko files."""
-        board: KernelBoard
-        if self.board_name == "pi":
-            from pilab.boards.pi import PiBoard
+        from pilab.boards import make_kernel_board
 
-            board = PiBoard()
-        elif self.model:
-            from pilab.boards.pi import PiBoard
-
-            board = PiBoard(emulate=pi_model(self.model).name)
-        else:
-            from pilab.boards.vm import VmGuestBoard
-
-            board = VmGuestBoard(VGPIO if self.takes_pins else VGPIO_AT_ZERO)
+        board = make_kernel_board(self.board_name, self.model,
+                                  VGPIO if self.takes_pins else VGPIO_AT_ZERO)
         board.use_modules_from(self.module_dir)
         return board
 

@@ -12,66 +12,39 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pilab.errors import MissingDependency
 from pilab.paths import cache_dir
 from pilab.progress import progress
+from pilab.vmhost.aptsources import apt_sources
+from pilab.vmhost.debs import dpkg_arch
 
 STAMP = ".pilab-chroot-ready"
 REFRESH_AFTER = 24 * 3600  # a moving suite is re-checked for upgrades once a day
-APT_NET = re.compile(r"Acquire::(https?|ftp)::|Proxy|Check-Valid-Until", re.IGNORECASE)
+# apt settings that decide how apt reaches its mirror: copied into every chroot.
+APT_NET = re.compile(r"Acquire::(https?|ftp)::|Proxy|Check-Valid-Until|Check-Date", re.I)
 
 
 class ChrootUnavailable(MissingDependency):
     """The chroot cannot be made on this machine; the message says why."""
 
 
-def _deb822_uris(text: str) -> list[tuple[str, list[str]]]:
-    """(URI, suites) of each enabled ``deb`` stanza of a ``.sources`` file."""
-    found = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.MULTILINE))
-        if "deb" not in fields.get("Types", "").split() or fields.get("Enabled") == "no":
-            continue
-        found += [(uri, fields.get("Suites", "").split()) for uri in fields.get("URIs", "").split()]
-    return found
-
-
-def _one_line_uris(text: str) -> list[tuple[str, list[str]]]:
-    """(URI, [suite]) of each ``deb`` line of a ``sources.list``."""
-    found = []
-    for line in text.splitlines():
-        words = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
-        if len(words) >= 3 and words[0] == "deb":
-            found.append((words[1], [words[2]]))
-    return found
-
-
 def debian_mirror(etc: Path = Path("/etc/apt")) -> str:
     """The Debian archive this machine's apt uses (not its security archive)."""
-    entries = []
-    if (etc / "sources.list").is_file():
-        entries += _one_line_uris((etc / "sources.list").read_text())
-    for path in sorted((etc / "sources.list.d").glob("*")):
-        if path.suffix == ".sources":
-            entries += _deb822_uris(path.read_text())
-        elif path.suffix == ".list":
-            entries += _one_line_uris(path.read_text())
-    for uri, suites in entries:
-        if any("security" not in s and "-" not in s for s in suites):
-            return uri.rstrip("/")
+    for source in apt_sources(etc):
+        if any("security" not in s and "-" not in s for s in source.suites):
+            return source.uri
     raise ChrootUnavailable("no Debian archive in this machine's apt sources",
                             hint="add one to /etc/apt/sources.list.d/debian.sources")
 
 
-def dpkg_arch() -> str:
-    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
-def _mounts_under(root: Path) -> list[str]:
+def mounts_under(root: Path) -> list[str]:
+    """Mount points at or below *root*, per /proc/self/mountinfo."""
     prefix = str(root).rstrip("/")
     points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     return [p for p in points if p == prefix or p.startswith(prefix + "/")]
@@ -119,9 +92,9 @@ class DebianChroot:
 
     def _debootstrap(self) -> None:
         partial = self.root.with_name(self.root.name + ".partial")
-        for point in reversed(_mounts_under(partial)):  # left by a killed debootstrap
+        for point in reversed(mounts_under(partial)):  # left by a killed debootstrap
             subprocess.run(["umount", "-l", point], check=False)
-        if _mounts_under(partial):
+        if mounts_under(partial):
             raise ChrootUnavailable(f"{partial} still has mounts; unmount them first")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -185,3 +158,14 @@ class DebianChroot:
     def inside(self, path: str) -> Path:
         """The host path of *path* inside the chroot."""
         return self.root / path.lstrip("/")
+
+    def sees(self, path: Path) -> str | None:
+        """The path inside the chroot of host *path*; None if it is outside the chroot."""
+        return f"/{path.relative_to(self.root)}" if path.is_relative_to(self.root) else None
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A fresh directory in the chroot's /var/tmp, owned by its apt (for fetch_debs)."""
+        with tempfile.TemporaryDirectory(prefix="pilab-deb-", dir=self.inside("/var/tmp")) as tmp:
+            self.run(["chown", "_apt", f"/{Path(tmp).relative_to(self.root)}"])
+            yield Path(tmp)

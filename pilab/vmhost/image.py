@@ -7,29 +7,17 @@ is compiled and no kernel version is written down anywhere.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from pilab.errors import MissingDependency, VmError
 from pilab.paths import cache_dir
-from pilab.progress import progress
+from pilab.vmhost.debs import dpkg_arch, fetch_debs
 
 
 def kernels_dir() -> Path:
     return cache_dir() / "kernels"
-
-
-def dpkg_arch() -> str:
-    try:
-        out = subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        raise MissingDependency("dpkg not found: the vm board needs a Debian host") from None
-    return out
 
 
 def headers_release() -> str:
@@ -68,24 +56,8 @@ def ensure_image(release: str) -> Path:
     vmlinuz = image_path(release)
     if vmlinuz.exists():
         return vmlinuz
-    root = kernels_dir() / release
     package = f"linux-image-{release}"
-    with tempfile.TemporaryDirectory(prefix="pilab-deb-") as tmp:
-        os.chmod(tmp, 0o755)  # apt's _apt user writes the download here
-        with progress(f"downloading {package} (once, then cached in {root})"):
-            proc = subprocess.run(["apt-get", "download", package], cwd=tmp,
-                                  capture_output=True, text=True, check=False)
-            debs = list(Path(tmp).glob("*.deb"))
-            if proc.returncode != 0 or not debs:
-                raise VmError(f"apt-get download {package} failed: {proc.stderr.strip()}",
-                              hint="run 'apt-get update' and check that the package exists")
-        with progress(f"unpacking {debs[0].name}"):
-            staging = root.with_name(root.name + ".partial")
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(staging)], check=True)
-            shutil.rmtree(root, ignore_errors=True)
-            staging.rename(root)
+    fetch_debs([package], kernels_dir() / release)
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise VmError(f"{package} holds no {vmlinuz.name}")

@@ -29,6 +29,12 @@ def kernel_choice(value: str) -> str:
     raise argparse.ArgumentTypeError(f"{value!r}: say 'default', 'newest' or a series like 6.12")
 
 
+def add_kernel_option(parser: argparse.ArgumentParser, default: str = DEFAULT) -> None:
+    """--kernel on *parser* (a subcommand's: default=argparse.SUPPRESS keeps its parent's)."""
+    parser.add_argument("--kernel", type=kernel_choice, default=default, metavar="K",
+                        help=KERNEL_HELP)
+
+
 @dataclass(frozen=True)
 class VmKernel:
     """A bootable image and the Kbuild tree that builds modules for it."""
@@ -104,7 +110,7 @@ def other_series() -> list[str]:
     """Series with their own meta package in the archive (linux-headers-X.Y-<arch>)."""
     import subprocess
 
-    from pilab.vmhost.image import dpkg_arch
+    from pilab.vmhost.debs import dpkg_arch
 
     arch = dpkg_arch()
     out = subprocess.run(["apt-cache", "search", "--names-only",

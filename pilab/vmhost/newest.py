@@ -9,12 +9,11 @@ host's userspace, as for every other kernel.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from pilab.errors import MissingDependency
-from pilab.progress import progress
-from pilab.vmhost.chroot import DebianChroot, dpkg_arch
+from pilab.vmhost.chroot import DebianChroot
+from pilab.vmhost.debs import dpkg_arch, fetch_debs
 from pilab.vmhost.image import image_path, kernels_dir
 from pilab.vmhost.unpack import KEEP_PACKED
 
@@ -68,18 +67,8 @@ def newest_image(chroot: DebianChroot, release: str) -> Path:
     if vmlinuz.exists():
         _keep_packed(release)
         return vmlinuz
-    work = "/var/tmp/pilab-image"
-    shutil.rmtree(chroot.inside(work), ignore_errors=True)
     packages = _image_packages(chroot, release)
-    with progress(f"downloading {', '.join(packages)} from {SUITE} (once, then cached)"):
-        chroot.run(["sh", "-c", f"mkdir -p {work} && cd {work} && chown _apt . && "
-                    f"apt-get -q download {' '.join(packages)}"])
-        chroot.run(["sh", "-c", f"for d in {work}/*.deb; do dpkg-deb -x $d {work}/root; done"])
-    root = kernels_dir() / release
-    shutil.rmtree(root, ignore_errors=True)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(chroot.inside(f"{work}/root"), root)
-    shutil.rmtree(chroot.inside(work), ignore_errors=True)
+    fetch_debs(packages, kernels_dir() / release, where=chroot)
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise MissingDependency(f"linux-image-{release} from {SUITE} holds no {vmlinuz.name}")

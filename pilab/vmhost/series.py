@@ -10,16 +10,13 @@ proper, their -common tree and the linux-kbuild tools.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from pilab.errors import MissingDependency, VmError
-from pilab.progress import progress
-from pilab.vmhost.image import dpkg_arch, kernels_dir
+from pilab.vmhost.debs import dpkg_arch, fetch_debs
+from pilab.vmhost.image import kernels_dir
 
 HEADERS_STAMP = ".pilab-headers-ready"
 
@@ -62,25 +59,12 @@ def series_headers(release: str) -> Path:
     depends = _candidate_depends(package) or ""
     parts = re.findall(r"(linux-headers-\S+-common|linux-kbuild-\S+)\b", depends)
     packages = [package, *dict.fromkeys(parts)]
-    with tempfile.TemporaryDirectory(prefix="pilab-deb-") as tmp:
-        os.chmod(tmp, 0o755)  # apt's _apt user writes the download here
-        with progress(f"downloading {', '.join(packages)} (once, then cached in {root})"):
-            proc = subprocess.run(["apt-get", "download", *packages], cwd=tmp,
-                                  capture_output=True, text=True, check=False)
-            debs = sorted(Path(tmp).glob("*.deb"))
-            if proc.returncode != 0 or len(debs) != len(packages):
-                raise VmError(f"apt-get download {package} failed: {proc.stderr.strip()}",
-                              hint="run 'apt-get update' and check that the package exists")
-        staging = root.with_name(root.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        with progress(f"unpacking the headers for {release}"):
-            for deb in debs:
-                subprocess.run(["dpkg-deb", "-x", str(deb), str(staging)], check=True)
+
+    def finish(staging: Path) -> None:
         _relocate(staging / "usr" / "src" / f"linux-headers-{release}", root)
         (staging / HEADERS_STAMP).touch()
-        shutil.rmtree(root, ignore_errors=True)
-        staging.rename(root)
+
+    fetch_debs(packages, root, finish=finish)
     return kbuild
 
 

@@ -1,4 +1,8 @@
-"""``pilab vm up | status | down``: start, show and stop the warm VM."""
+"""``pilab vm up | status | down``: start, show and stop the warm VM.
+
+Their parsers are subcommands of ``pilab vm`` (add_parsers); what runs them is
+imported when one runs, so that building pilab's parser stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilab.errors import ConfigError, VmError
 from pilab.progress import progress, say
-from pilab.vmhost.leash import run_members
-from pilab.vmhost.warmclient import wait_ready
-from pilab.vmhost.warmstate import (
-    DEFAULT_IDLE,
-    ago,
-    lock_held,
-    log_path,
-    qemu_rss_kib,
-    read_state,
-    state_path,
-)
+
+if TYPE_CHECKING:
+    from pilab.vmhost.warmstate import WarmState
 
 WARM_COMMANDS = ("up", "status", "down")
+DEFAULT_IDLE = 30 * 60.0  # seconds without a command before the warm VM stops
 UP_WAIT = 900.0
 DOWN_WAIT = 30.0
 UNITS = {"s": 1, "m": 60, "h": 3600, "": 60}
@@ -39,40 +37,54 @@ def idle_seconds(text: str) -> float:
     return float(match[1]) * UNITS[match[2]]
 
 
-def _parser() -> argparse.ArgumentParser:
-    from pilab.vmhost.kernels import DEFAULT, KERNEL_HELP, kernel_choice
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``up``, ``status`` and ``down`` as subcommands of ``pilab vm``.
 
-    parser = argparse.ArgumentParser(prog="pilab vm")
-    parser.add_argument("action", choices=WARM_COMMANDS)
-    parser.add_argument("--idle", type=idle_seconds, default=DEFAULT_IDLE,
-                        help="up: stop after this long without a command (default 30m)")
-    parser.add_argument("--owner", type=int, default=0, metavar="PID",
-                        help="up: also stop when process PID ends (a script or a test "
-                        "session that must leave nothing running)")
-    parser.add_argument("--kernel", type=kernel_choice, default=DEFAULT, help=KERNEL_HELP)
-    return parser
+    Their --kernel has no default of its own: ``pilab vm --kernel K down`` keeps K.
+    """
+    from pilab.vmhost.kernels import add_kernel_option
 
-
-def warm_command(argv: list[str], kernel: str) -> int:
-    """Run ``pilab vm up|status|down`` (argv without the leading ``pilab vm``)."""
-    if "--kernel" not in " ".join(argv) and kernel != "default":
-        argv = [*argv, "--kernel", kernel]
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        raise ConfigError("pilab vm up [--idle 30m] | status | down [--kernel K]") from exc
-    return {"up": up, "status": status, "down": down}[args.action](args)
+    up_ = sub.add_parser("up", help="boot the warm VM: run, check, grade and vm -- CMD use it")
+    up_.add_argument("--idle", type=idle_seconds, default=DEFAULT_IDLE, metavar="TIME",
+                     help="stop after this long without a command: 30m, 2h, 90s "
+                     "(default 30m; a bare number is minutes)")
+    up_.add_argument("--owner", type=int, default=0, metavar="PID",
+                     help="also stop when process PID ends (a script or a test "
+                     "session that must leave nothing running)")
+    status_ = sub.add_parser("status", help="is the warm VM running; its uptime, idle time, "
+                             "memory")
+    down_ = sub.add_parser("down", help="stop the warm VM")
+    for parser in (up_, status_, down_):
+        add_kernel_option(parser, default=argparse.SUPPRESS)
 
 
-def _release(kernel: str) -> str:
+def warm_command(args: argparse.Namespace) -> int:
+    """Run ``pilab vm up|status|down``, as parsed (``args.vm_command``)."""
+    return {"up": up, "status": status, "down": down}[args.vm_command](args)
+
+
+def _running(kernel: str, forget: bool = False) -> tuple[str, WarmState] | None:
+    """The release *kernel* means and its warm VM; None, said so, when none runs.
+
+    *forget*: also remove a state file that cannot be read.
+    """
     from pilab.vmhost.kernels import release_of
+    from pilab.vmhost.warmstate import read_state, state_path
 
-    return release_of(kernel)
+    release = release_of(kernel)
+    state = read_state(release)
+    if state is None:
+        if forget:
+            state_path(release).unlink(missing_ok=True)
+        print(f"warm VM ({release}): not running")
+        return None
+    return release, state
 
 
 def up(args: argparse.Namespace) -> int:
     from pilab.vmhost.session import prepare
-    from pilab.vmhost.warmstate import release_of_image
+    from pilab.vmhost.warmclient import wait_ready
+    from pilab.vmhost.warmstate import ago, log_path, read_state, release_of_image
 
     if args.owner and not Path(f"/proc/{args.owner}").exists():
         raise ConfigError(f"--owner {args.owner}: no process has that pid")
@@ -106,11 +118,12 @@ def up(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    release = _release(args.kernel)
-    state = read_state(release)
-    if state is None:
-        print(f"warm VM ({release}): not running")
+    from pilab.vmhost.warmstate import ago, qemu_rss_kib
+
+    running = _running(args.kernel)
+    if running is None:
         return 0
+    release, state = running
     t = time.time()
     rss = qemu_rss_kib(state.run_id)
     used = max(state.used, state.started)
@@ -126,12 +139,13 @@ def status(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    release = _release(args.kernel)
-    state = read_state(release)
-    if state is None:
-        state_path(release).unlink(missing_ok=True)
-        print(f"warm VM ({release}): not running")
+    from pilab.vmhost.leash import run_members
+    from pilab.vmhost.warmstate import lock_held
+
+    running = _running(args.kernel, forget=True)
+    if running is None:
         return 0
+    release, state = running
     os.kill(state.pid, signal.SIGTERM)
     end = time.monotonic() + DOWN_WAIT
     while lock_held(release) and time.monotonic() < end:

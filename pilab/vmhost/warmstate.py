@@ -23,7 +23,6 @@ from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 from pilab.vmhost.leash import run_members
 from pilab.vmhost.vng import MEMORY
 
-DEFAULT_IDLE = 30 * 60.0  # seconds without a command before the warm VM stops
 SOCKET_PATH_MAX = 108  # sun_path's size on Linux, its terminating NUL included
 
 
