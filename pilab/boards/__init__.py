@@ -29,8 +29,9 @@ def make_board(name: str, model: str | None = None) -> Board:
     """
     if name == "mock":
         from pilab.boards.mock import MockBoard
+        from pilab.labs import model_of_module
 
-        return MockBoard(pi_model(model or "pi4"))
+        return MockBoard(pi_model(model or "pi4"), model_of_module)
     if name == "vm":
         if model and model != VGPIO.name:
             from pilab.boards.pi import PiBoard

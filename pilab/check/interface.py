@@ -1,14 +1,14 @@
 """What a built module offers (its parameters), and whether that is the lab's interface.
 
 Each lab's checks module names its rule as ``INTERFACE`` (a lab without one needs no
-parameters): ``gpio_pins`` for the GPIO labs, ``needs_params(...)`` for a fixed set.
+parameters): ``gpio_pins`` for the GPIO labs, ``needs_params(...)`` for a fixed set. The
+registry hands it over: ``pilab.labs.entry(lab).interface``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
 
 from pilab.check.suite import CheckResult, failed
@@ -25,11 +25,9 @@ def module_params(ko: Path) -> dict[str, str]:
     return {m[1].decode(): m[2].decode() for m in PARMTYPE.finditer(ko.read_bytes())}
 
 
-def interface_check(lab: str, params: dict[str, str], board: str,
+def interface_check(rule: InterfaceRule | None, params: dict[str, str], board: str,
                     model: str | None) -> CheckResult:
-    """Whether the module's parameters are what *lab*'s checks will load it with."""
-    rule: InterfaceRule | None = getattr(import_module(f"pilab.labs.{lab}.checks"),
-                                         "INTERFACE", None)
+    """Whether the module's parameters follow the lab's *rule* (None: it needs none)."""
     if rule is None:
         return CheckResult(NAME, PASSED, "no parameters needed")
     return rule(params, board, model)

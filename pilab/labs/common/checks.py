@@ -28,9 +28,7 @@ def behaviour(ctx: CheckContext, step: Step, lab: Lab | None = None) -> None:
 
     *lab*: a lab object set up by the caller (default: the lab's own, as is).
     """
-    from pilab.labs import lab_named
-
-    lab = lab or lab_named(ctx.lab)
+    lab = lab or ctx.entry.new_lab()
     lab.module, lab.takes_pins = ctx.module, ctx.takes_pins
     result = LabResult(ctx.lab, ctx.board_name)
     with suppress(LabAborted):
@@ -133,9 +131,7 @@ def cycles(ctx: CheckContext, step: Step) -> None:
     not the module's, and reopening them costs more than the module's load.
     """
     board = ctx.live_board
-    from pilab.labs import lab_named
-
-    wiring = lab_named(ctx.lab).wiring()
+    wiring = ctx.wiring()
     params = ctx.pin_params(board)
     buttons = tuple(range(1, len(wiring.buttons) + 1))
     irqs: list[int] = []  # the buttons' IRQ numbers: mapped on the first load, kept by vgpio
@@ -175,11 +171,10 @@ GPIO_ROBUSTNESS = [
 
 def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> None:
     """Press *presses* from another process, then unload at once: nothing may crash."""
-    from pilab.labs import lab_named
     from pilab.labs.common.halves import BackgroundPress
 
     board = ctx.live_board
-    wiring = lab_named(ctx.lab).wiring()
+    wiring = ctx.wiring()
     board.modules.load(ctx.module, **ctx.pin_params(board))
     irq = board.irq_of(wiring.buttons[0])
     step.expect(irq is not None, "button 1 has no IRQ after loading")
