@@ -41,27 +41,29 @@ class LabEntry:
         """The module the lab is about (vkbd loads vinput first)."""
         return self.modules[-1]
 
-    def _part(self, part: str) -> ModuleType:
-        return import_module(f"pilab.labs.{self.name}.{part}")
+    def _checks(self) -> ModuleType:
+        return import_module(f"pilab.labs.{self.name}.checks")
 
     @property
     def checks(self) -> list[Check]:
         """Its checks, for anyone's module, in order (``pilab/labs/<lab>/checks.py``)."""
-        checks: list[Check] = self._part("checks").CHECKS
+        checks: list[Check] = self._checks().CHECKS
         return checks
 
     @property
     def interface(self) -> InterfaceRule | None:
         """The rule its module's parameters must follow; None: it needs none."""
-        rule: InterfaceRule | None = getattr(self._part("checks"), "INTERFACE", None)
+        rule: InterfaceRule | None = getattr(self._checks(), "INTERFACE", None)
         return rule
 
     @property
     def loglines(self) -> ModuleType | None:
         """What the kit's own module prints (``loglines.py``), or None if the lab has none."""
         try:
-            return self._part("loglines")
-        except ModuleNotFoundError:
+            return import_module(f"pilab.labs.{self.name}.loglines")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pilab.labs.{self.name}.loglines":
+                raise
             return None
 
     def new_lab(self) -> Lab:
