@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 from pilab.boards.kernel import KernelBoard
 from pilab.errors import ConfigError
 from pilab.pimodels import VGPIO, PiModel, pi_model
+from pilab.wiring import guide_pins
 
 if TYPE_CHECKING:
     from pilab.labs import LabEntry
     from pilab.wiring import Wiring
 
-# The guide's fixed numbers, for a module that takes no led/buttons parameters.
-FIXED_LED, FIXED_BUTTONS = 4, (17, 18)
 # A fixed-number module needs the header at global GPIO 0: vgpio put there.
 VGPIO_AT_ZERO = PiModel("vgpio", "vgpio", 0, VGPIO.revision)
 
@@ -76,9 +75,9 @@ class CheckContext:
         board.use_modules_from(self.module_dir)
         return board
 
-    def pin_params(self, board: KernelBoard, led: int = FIXED_LED,
-                   buttons: tuple[int, ...] = FIXED_BUTTONS) -> dict[str, object]:
-        """led/buttons as global numbers, or nothing for a fixed-number module."""
+    def pin_params(self, board: KernelBoard) -> dict[str, object]:
+        """The guide's led/buttons as global numbers, or nothing for a fixed-number module."""
+        led, buttons = guide_pins()
         if not self.takes_pins:
             if board.gpio(0) != 0:
                 raise ConfigError(
