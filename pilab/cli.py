@@ -414,9 +414,10 @@ def _cmd_wiring(args: argparse.Namespace) -> int:
     if code is not None:
         return code
     from pilab.boards import make_board
+    from pilab.labs import model_of_module
     from pilab.wiring.continuity import check_wiring
 
-    board = make_board(name, args.model)
+    board = make_board(name, args.model, model_of_module)
     try:
         board.setup(wiring)
         faults = check_wiring(board, wiring)

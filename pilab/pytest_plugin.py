@@ -68,8 +68,9 @@ def pilab_board_name(pytestconfig: pytest.Config) -> str:
 def pilab_board(pilab_board_name: str, pytestconfig: pytest.Config) -> Iterator[Board]:
     """A fresh board; whatever the test loaded is unloaded afterwards."""
     from pilab.boards import make_board
+    from pilab.labs import model_of_module
 
-    board = make_board(pilab_board_name, pytestconfig.getoption("pilab_model"))
+    board = make_board(pilab_board_name, pytestconfig.getoption("pilab_model"), model_of_module)
     try:
         yield board
     finally:

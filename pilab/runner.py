@@ -13,7 +13,7 @@ from typing import TextIO
 
 from pilab.boards import Board, make_board
 from pilab.errors import PilabError
-from pilab.labs import lab_named
+from pilab.labs import lab_named, model_of_module
 from pilab.signals import stop_on_signals
 from pilab.steps import (
     FAILED,
@@ -47,7 +47,7 @@ def run_lab(
     try:
         lab = lab_named(name)
         lab.manual = manual
-        board = make_board(board_name, model)
+        board = make_board(board_name, model, model_of_module)
         result.board, result.emulated_by = board.name, board.emulated_by
         if out is not None:
             where = board.name + (f", emulated by {board.emulated_by}" if board.emulated_by

@@ -39,15 +39,19 @@ NOT_FOUND = 127
 
 def preload() -> list[str]:
     """Import what the commands will need, once; the names that would not import."""
-    from pilab.labs import LABS
+    from pilab.labs import LABS, entry
 
     missing = []
-    labs = [f"pilab.labs.{lab}.{part}" for lab in LABS for part in ("lab", "checks")]
-    for name in [*PRELOAD, *labs]:
+    for name in PRELOAD:
         try:
             importlib.import_module(name)
         except Exception:
             missing.append(name)
+    for lab in LABS:
+        try:
+            _ = entry(lab).checks  # its package (steps, model) and its checks
+        except Exception:
+            missing.append(f"pilab.labs.{lab}")
     return missing
 
 

@@ -24,9 +24,10 @@ collect_ignore_glob = ["test_vm.py", "unit/*", "test_mock*.py"] if IN_GUEST else
 def mock_board() -> Iterator[object]:
     """A fresh mock board per test; torn down (pins reset) afterwards."""
     from pilab.boards.mock import MockBoard
+    from pilab.labs import model_of_module
     from pilab.pimodels import pi_model
 
-    board = MockBoard(pi_model("pi4"))
+    board = MockBoard(pi_model("pi4"), model_of_module)
     yield board
     board.teardown()
 

@@ -124,8 +124,8 @@ def manual_run_with_simulated_hand(board_name: str, lab: str, monkeypatch: objec
     boards: list[Board] = []
     real_make = board_package.make_board
 
-    def capture(name: str, model: str | None = None) -> Board:
-        boards.append(real_make(name, model))
+    def capture(name: str, model: str | None = None, models: object = None) -> Board:
+        boards.append(real_make(name, model, models))  # type: ignore[arg-type]
         return boards[-1]
 
     def hand(self: HumanPresses, button: int, message: str) -> None:

@@ -28,7 +28,7 @@ from warm_cache import pilab as warm_pilab
 
 from pilab.check.host import prepare_job
 from pilab.check.report import as_dict
-from pilab.check.suite import lab_checks
+from pilab.labs import entry
 from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
 from pilab.vmhost.image import headers_release
@@ -132,7 +132,7 @@ def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path,
         proc = pilab(*args)
     assert proc.returncode == 1, "some submissions fail: exit code 1"
 
-    checks = ["builds", "interface", *[c.name for c in lab_checks(lab)]]
+    checks = ["builds", "interface", *[c.name for c in entry(lab).checks]]
     suites = list(JUnitXml.fromfile(str(junit)))
     assert len(suites) == len(dirs)
     reasons: dict[str, dict[str, str]] = {}  # submission -> failed check -> why
@@ -174,7 +174,7 @@ def test_check_without_sources_is_our_module_all_passing(lab: str, picture: str,
     proc = warm_pilab("check", lab, "--report", str(tmp_path / "report"), cache=warm_cache)
     print(proc.stdout, proc.stderr[-4000:], sep="\n")
     assert "using the warm VM" in proc.stderr
-    total = len(lab_checks(lab)) + 2
+    total = len(entry(lab).checks) + 2
     assert proc.stdout.rstrip().splitlines()[-1] == f"Total: {total}/{total}", proc.stdout
     assert proc.returncode == 0
     assert picture in (tmp_path / "report" / "index.html").read_text()
@@ -269,7 +269,7 @@ def test_grade_takes_a_kernel_and_prints_json(tmp_path: Path) -> None:
     assert run["kernel"] == kernel.release and run["sources"] == [str(broken)]
     builds = run["checks"][0]
     assert builds["status"] == "failed" and "expected expression" in builds["reason"]
-    assert run["score"] == {"passed": 0, "total": len(lab_checks("intrpt")) + 2}
+    assert run["score"] == {"passed": 0, "total": len(entry("intrpt").checks) + 2}
     assert "booting" not in proc.stderr
 
 
@@ -301,7 +301,7 @@ def test_a_deadline_too_short_for_any_check_still_writes_its_results(tmp_path: P
     out = json.loads(results.read_text())
     tests = {t["name"]: t for t in out["tests"]}
     assert [tests[n]["status"] for n in ("builds", "interface")] == ["passed", "passed"]
-    for check in lab_checks("intrpt"):
+    for check in entry("intrpt").checks:
         test = tests[check.name]
         assert (test["status"], test["score"], test["max_score"]) == ("failed", 0, 1)
         assert test["output"].startswith("NOT RUN: the --deadline left"), test["output"]

@@ -15,6 +15,7 @@ from pilab.pimodels import VGPIO, PiModel, pi_model
 
 if TYPE_CHECKING:
     from pilab.boards.kernel import KernelBoard
+    from pilab.boards.mock import ModelLookup
 
 BOARDS = ("pi", "vm", "mock")
 
@@ -37,12 +38,17 @@ def refuse_model_on_a_pi(name: str, model: str | None) -> None:
         raise ConfigError("--model is for the vm and mock boards: a real Pi is what it is")
 
 
-def make_board(name: str, model: str | None = None) -> Board:
-    """Build the board a lab runs on here (inside the VM for the vm board)."""
+def make_board(name: str, model: str | None = None,
+               models: ModelLookup | None = None) -> Board:
+    """Build the board a lab runs on here (inside the VM for the vm board).
+
+    *models*: the mock board's model of each module, from the lab registry
+    (``pilab.labs.model_of_module``); the caller hands it, so boards import no lab.
+    """
     if name == "mock":
         from pilab.boards.mock import MockBoard
 
-        return MockBoard(pi_model(model or "pi4"))
+        return MockBoard(pi_model(model or "pi4"), models or (lambda module: None))
     return make_kernel_board(name, model)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gpiozero import Factory
@@ -11,23 +12,26 @@ from pilab.boards.base import Board, ModuleLoader
 from pilab.errors import ModuleError
 from pilab.kernel.klog import LogCursor
 from pilab.kernel.trace import Recorder
-from pilab.labs import model_class
 from pilab.labs.common.model import IRQ_BASE, KernelModel, ModelKernel
 from pilab.pimodels import PiModel
 from pilab.wiring import Wiring
 
+# The model of a kernel module by its name, or None (pilab.labs.model_of_module).
+ModelLookup = Callable[[str], "type[KernelModel] | None"]
+
 
 class ModelLoader(ModuleLoader):
-    """Loads Python models in place of .ko files."""
+    """Loads Python models in place of .ko files; *models* finds each module's."""
 
-    def __init__(self, kernel: ModelKernel) -> None:
+    def __init__(self, kernel: ModelKernel, models: ModelLookup) -> None:
         self.kernel = kernel
+        self.models = models
         self.loaded: dict[str, KernelModel] = {}
 
     def load(self, name: str, **params: Any) -> None:
         if name in self.loaded:
             raise ModuleError(f"loading {name} failed (EEXIST): already loaded")
-        model = model_class(name)
+        model = self.models(name)
         if model is None:
             raise ModuleError(f"the mock board has no model of {name}")
         self.loaded[name] = model(self.kernel, **params)
@@ -41,16 +45,17 @@ class ModelLoader(ModuleLoader):
 
 
 class MockBoard(Board):
-    """Mock pins joined by MockConnectedPin where the wiring has a jumper."""
+    """Mock pins joined by MockConnectedPin where the wiring has a jumper; *models*
+    gives each kernel module's Python model."""
 
     name = "mock"
     real_kernel = False
 
-    def __init__(self, model: PiModel) -> None:
+    def __init__(self, model: PiModel, models: ModelLookup) -> None:
         super().__init__(model)
         self._factory = MockFactory(revision=f"{model.revision:x}")
         self.kernel = ModelKernel(self._factory)
-        self._loader = ModelLoader(self.kernel)
+        self._loader = ModelLoader(self.kernel, models)
 
     @property
     def pin_factory(self) -> Factory:

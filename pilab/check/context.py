@@ -4,28 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilab.boards.kernel import KernelBoard
 from pilab.errors import ConfigError
 from pilab.pimodels import VGPIO, PiModel
+from pilab.wiring import guide_pins
 
-# The guide's fixed numbers, for a module that takes no led/buttons parameters.
-FIXED_LED, FIXED_BUTTONS = 4, (17, 18)
+if TYPE_CHECKING:
+    from pilab.labs import LabEntry
+    from pilab.wiring import Wiring
+
 # A fixed-number module needs the header at global GPIO 0: vgpio put there.
 VGPIO_AT_ZERO = PiModel("vgpio", "vgpio", 0, VGPIO.revision)
 
 
 @dataclass
 class CheckContext:
-    """The submission's built modules and how to drive them, shared by every check."""
+    """The submission's built modules and how to drive them, shared by every check.
 
-    lab: str
+    *entry* is the lab, from the registry (``pilab.labs.entry``).
+    """
+
+    entry: LabEntry
     module_dir: Path
     modules: list[str]  # in load order; the lab's own module is the last
     params: dict[str, str] = field(default_factory=dict)  # name -> type, from the .ko
     board_name: str = "vm"
     model: str | None = None
     board: KernelBoard | None = None  # the running check's board, set up for the lab
+
+    @property
+    def lab(self) -> str:
+        return self.entry.name
+
+    def wiring(self) -> Wiring:
+        """The lab's wiring: the pins its checks drive and watch."""
+        return self.entry.new_lab().wiring()
 
     @property
     def live_board(self) -> KernelBoard:
@@ -51,9 +66,9 @@ class CheckContext:
         board.use_modules_from(self.module_dir)
         return board
 
-    def pin_params(self, board: KernelBoard, led: int = FIXED_LED,
-                   buttons: tuple[int, ...] = FIXED_BUTTONS) -> dict[str, object]:
-        """led/buttons as global numbers, or nothing for a fixed-number module."""
+    def pin_params(self, board: KernelBoard) -> dict[str, object]:
+        """The guide's led/buttons as global numbers, or nothing for a fixed-number module."""
+        led, buttons = guide_pins()
         if not self.takes_pins:
             if board.gpio(0) != 0:
                 raise ConfigError(

@@ -55,9 +55,9 @@ class Scored:
 
 def check_names(lab: str) -> list[str]:
     """The names a weights file may give points to: builds, interface and the lab's."""
-    from pilab.check.suite import lab_checks
+    from pilab.labs import entry
 
-    return ["builds", "interface", *(c.name for c in lab_checks(lab))]
+    return ["builds", "interface", *(c.name for c in entry(lab).checks)]
 
 
 def load_weights(path: Path, names: list[str]) -> Weights:

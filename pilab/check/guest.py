@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from pilab.check.context import CheckContext
-from pilab.check.suite import Check, CheckResult, lab_checks, out_of_time
+from pilab.check.suite import Check, CheckResult, out_of_time
 from pilab.kernel.klog import LogCursor
 from pilab.kernel.modules import loaded
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
@@ -56,8 +56,6 @@ def excerpt(log: LogCursor) -> list[str]:
 
 def run_check(ctx: CheckContext, check: Check) -> CheckResult:
     """One check on a fresh board; then cleanup, then the kernel-health gate."""
-    from pilab.labs import lab_named
-
     skip = check.applies(ctx)
     if skip:
         return CheckResult(check.name, SKIPPED, skip)
@@ -67,7 +65,7 @@ def run_check(ctx: CheckContext, check: Check) -> CheckResult:
     board = ctx.board = ctx.new_board()
     log = board.open_log()
     with recorder.step(check.name) as step:
-        board.setup(lab_named(ctx.lab).wiring())
+        board.setup(ctx.wiring())
         check.run(ctx, step)
     with recorder.step("cleanup: everything the check loaded unloads"):
         board.teardown()
@@ -185,7 +183,7 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
 def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progress,
               results_file: Path, in_vm: bool, deadline: float | None) -> None:
     for job, (ctx, names) in jobs.items():
-        for check in lab_checks(ctx.lab):
+        for check in ctx.entry.checks:
             if check.name not in names:
                 continue
             late = out_of_time(check, deadline, time.time()) if deadline else None
@@ -218,8 +216,10 @@ def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progres
 
 def run_jobs_file(jobs_file: Path, results_file: Path, in_vm: bool = True) -> None:
     """The guest's entry: jobs as the host wrote them (see pilab.check.host)."""
+    from pilab.labs import entry
+
     spec = json.loads(jobs_file.read_text())
-    jobs = {job: (CheckContext(item["lab"], Path(item["module_dir"]), item["modules"],
+    jobs = {job: (CheckContext(entry(item["lab"]), Path(item["module_dir"]), item["modules"],
                                item["params"], item["board"], item["model"]), item["checks"])
             for job, item in spec.items()}
     deadlines = [item["deadline"] for item in spec.values() if item.get("deadline")]

@@ -17,17 +17,16 @@ from pilab.check.guest import MARK
 from pilab.check.interface import interface_check, module_params
 from pilab.check.kbuild import BuildResult, build_submission
 from pilab.check.submission import Submission, gather
-from pilab.check.suite import Check, CheckResult, failed, lab_checks, not_run, out_of_time
+from pilab.check.suite import Check, CheckResult, failed, not_run, out_of_time
 from pilab.errors import ConfigError, VmError
 from pilab.kernel.build import module_dir
 from pilab.kernel.klog import crash_excerpt
+from pilab.labs import entry
 from pilab.steps import PASSED
 from pilab.vmhost.kernels import DEFAULT, VmKernel
 from pilab.vmhost.launch import run_in_vm
 from pilab.vmhost.session import prepare_kernel, scratch_dir
 
-# The modules a lab needs, in load order; None: exactly one module, any name.
-LAB_MODULES: dict[str, list[str] | None] = {"vkbd": ["vinput", "vkbd"]}
 CONSOLE_LINES = 400  # what is kept of the VM's console, for crash excerpts
 CRASH_EXCERPT = 25
 BOOT_SECONDS = 300  # a boot, on top of the checks' own bounds
@@ -119,12 +118,16 @@ class Console:
 
 def _prepare(lab: str, sources: list[Path] | None, release: str, run: CheckRun,
              kernel: VmKernel | None) -> tuple[Path, list[str], BuildResult | None]:
-    """Build the submission (or the kit); the module dir and the modules in load order."""
-    wanted = LAB_MODULES.get(lab)
+    """Build the submission (or the kit); the module dir and the modules in load order.
+
+    A lab of one module takes one .c file of any name; a lab of more, those modules' files.
+    """
+    kit = list(entry(lab).modules)
     if not sources:  # grade_lab built the kit
-        return module_dir(release), wanted or [lab], None
+        return module_dir(release), kit, None
     submission: Submission = gather(sources)
     run.ignored = list(submission.ignored)
+    wanted = kit if len(kit) > 1 else None
     if wanted is not None and sorted(submission.modules) != sorted(wanted):
         raise ConfigError(f"the {lab} lab takes {' and '.join(f'{m}.c' for m in wanted)}; "
                           f"got {', '.join(f'{m}.c' for m in submission.modules)}")
@@ -171,7 +174,7 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
     """
     names = [str(p) for p in sources] if sources else ["(pilab's own module)"]
     run = CheckRun(lab, names, release, board)
-    checks = [c.name for c in lab_checks(lab)]
+    checks = [c.name for c in entry(lab).checks]
     try:
         directory, modules, built = _prepare(lab, sources, release, run, kernel)
     except ConfigError as exc:  # not this lab's files: no build, nothing to check
@@ -186,7 +189,7 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
                         for name in ["interface", *checks]]
         return job
     job.params = module_params(directory / f"{modules[-1]}.ko")
-    interface = interface_check(lab, job.params, board, model)
+    interface = interface_check(entry(lab).interface, job.params, board, model)
     run.results.append(interface)
     if interface.status != PASSED:
         run.results += [failed(name, "not run: the module's interface is not the lab's")
@@ -199,7 +202,7 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
 def so_far(job: Job) -> CheckRun:
     """The job's run as it stands: the checks done, the others pending (not run yet)."""
     results = list(job.run.results)
-    for check in lab_checks(job.run.lab):
+    for check in entry(job.run.lab).checks:
         if check.name in job.results:
             results.append(job.results[check.name])
         elif check.name in job.todo:
@@ -209,7 +212,7 @@ def so_far(job: Job) -> CheckRun:
 
 def finish_job(job: Job) -> CheckRun:
     """The job's results in the lab's order; its build directory removed."""
-    names = [c.name for c in lab_checks(job.run.lab)]
+    names = [c.name for c in entry(job.run.lab).checks]
     job.run.results += [job.results[name] for name in names if name in job.results]
     if job.built is not None and job.built.directory is not None:
         shutil.rmtree(job.built.directory, ignore_errors=True)
@@ -259,7 +262,7 @@ def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
     *progress*: told every run so far whenever a check ends, and before the first boot.
     """
     for lab in dict.fromkeys(lab for lab, _ in items):
-        lab_checks(lab)  # an unknown lab is named before anything is fetched or built
+        entry(lab)  # an unknown lab is named before anything is fetched or built
     # The kit's modules too: vgpio (the VM's GPIO header), or the module itself.
     chosen = prepare_kernel(kernel)
     jobs: dict[str, Job] = {}
@@ -289,7 +292,7 @@ def _out_of_time(jobs: dict[str, Job], deadline: Deadline | None) -> bool:
     none is left to run."""
     if deadline is not None:
         for job in jobs.values():
-            for check in lab_checks(job.run.lab):
+            for check in entry(job.run.lab).checks:
                 late = deadline.late(check) if check.name in job.todo else None
                 if late is not None:
                     job.results[check.name] = late
@@ -322,7 +325,7 @@ def _run_in_vm(jobs: dict[str, Job], vmlinuz: Path, out: TextIO | None,
     while not _out_of_time(jobs, deadline):
         boots += 1
         bound = BOOT_SECONDS + sum(c.seconds for job in jobs.values()
-                                   for c in lab_checks(job.run.lab) if c.name in job.todo)
+                                   for c in entry(job.run.lab).checks if c.name in job.todo)
         if deadline is not None:  # the host's own stop, should the guest's clock be wrong
             bound = max(1.0, min(bound, deadline.at - time.time()))
         models = {job.model for job in jobs.values() if job.todo}
@@ -395,4 +398,4 @@ def _down_reason(code: int, console: Console) -> str:
 
 
 def _hint(lab: str, name: str) -> str:
-    return next((c.hint for c in lab_checks(lab) if c.name == name), "")
+    return next((c.hint for c in entry(lab).checks if c.name == name), "")

@@ -1,18 +1,20 @@
 """What a built module offers (its parameters), and whether that is the lab's interface.
 
 Each lab's checks module names its rule as ``INTERFACE`` (a lab without one needs no
-parameters): ``gpio_pins`` for the GPIO labs, ``needs_params(...)`` for a fixed set.
+parameters): ``gpio_pins`` for the GPIO labs, ``needs_params(...)`` for a fixed set. The
+registry hands it over: ``pilab.labs.entry(lab).interface``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
 
 from pilab.check.suite import CheckResult, failed
+from pilab.pimodels import PI_MODELS
 from pilab.steps import PASSED
+from pilab.wiring import guide_pins
 
 NAME = "interface"
 PARMTYPE = re.compile(rb"parmtype=([A-Za-z0-9_]+):([^\0]+)\0")
@@ -25,11 +27,9 @@ def module_params(ko: Path) -> dict[str, str]:
     return {m[1].decode(): m[2].decode() for m in PARMTYPE.finditer(ko.read_bytes())}
 
 
-def interface_check(lab: str, params: dict[str, str], board: str,
+def interface_check(rule: InterfaceRule | None, params: dict[str, str], board: str,
                     model: str | None) -> CheckResult:
-    """Whether the module's parameters are what *lab*'s checks will load it with."""
-    rule: InterfaceRule | None = getattr(import_module(f"pilab.labs.{lab}.checks"),
-                                         "INTERFACE", None)
+    """Whether the module's parameters follow the lab's *rule* (None: it needs none)."""
     if rule is None:
         return CheckResult(NAME, PASSED, "no parameters needed")
     return rule(params, board, model)
@@ -37,6 +37,7 @@ def interface_check(lab: str, params: dict[str, str], board: str,
 
 def gpio_pins(params: dict[str, str], board: str, model: str | None) -> CheckResult:
     """led + buttons parameters, or none and the guide's fixed numbers (where they work)."""
+    led, (button1, button2) = guide_pins()
     has = {"led", "buttons"} & set(params)
     if has == {"led", "buttons"}:
         if "int" not in params["led"] or "array" not in params["buttons"]:
@@ -46,15 +47,18 @@ def gpio_pins(params: dict[str, str], board: str, model: str | None) -> CheckRes
         return CheckResult(NAME, PASSED, "led and buttons parameters (global GPIO numbers)")
     if has:
         return failed(NAME, f"the module has {has.pop()} but not the other of led/buttons",
-                      "take both led and buttons, or neither (the guide's fixed 4, 17, 18)")
+                      f"take both led and buttons, or neither (the guide's fixed {led}, {button1}, "
+                      f"{button2})")
     if board == "pi" or model:
-        return failed(NAME, "no led/buttons parameters: the guide's fixed GPIO numbers 4, 17 "
-                      "and 18 are not the header's pins on a Pi whose GPIO chip starts at "
-                      "global number 512 or 571",
+        bases = " or ".join(str(base) for base in sorted({m.base for m in PI_MODELS.values()}))
+        return failed(NAME, f"no led/buttons parameters: the guide's fixed GPIO numbers {led}, "
+                      f"{button1} and {button2} are not the header's pins on a Pi whose GPIO "
+                      f"chip starts at global number {bases}",
                       "take led and buttons as module parameters (global GPIO numbers), or "
                       "add the header chip's base to your numbers")
-    return CheckResult(NAME, PASSED, "no led/buttons parameters: the guide's fixed GPIO "
-                       "numbers (LED 4, buttons 17 and 18); the VM's header starts at 0")
+    return CheckResult(NAME, PASSED, f"no led/buttons parameters: the guide's fixed GPIO "
+                       f"numbers (LED {led}, buttons {button1} and {button2}); the VM's header "
+                       "starts at 0")
 
 
 def needs_params(*names: str, hint: str) -> InterfaceRule:

@@ -1,10 +1,12 @@
-"""A lab's checks: named, bounded, each with the hint for the mistake it usually catches."""
+"""A lab's checks: named, bounded, each with the hint for the mistake it usually catches.
+
+Each lab lists its own (``pilab.labs.entry(lab).checks``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from pilab.steps import FAILED, PASSED, SKIPPED
@@ -70,18 +72,6 @@ def out_of_time(check: Check, deadline: float, now: float) -> CheckResult | None
         return None
     return not_run(check.name, f"the --deadline left {max(left, 0):.0f}s and this "
                    f"check may take {check.seconds:.0f}s")
-
-
-def lab_checks(lab: str) -> list[Check]:
-    """The checks of *lab*, from ``pilab/labs/<lab>/checks.py``, in order."""
-    from pilab.labs import LABS
-
-    if lab not in LABS:
-        from pilab.errors import ConfigError
-
-        raise ConfigError(f"no lab {lab!r}; labs: {', '.join(LABS)}")
-    checks: list[Check] = import_module(f"pilab.labs.{lab}.checks").CHECKS
-    return checks
 
 
 def score(results: list[CheckResult]) -> tuple[int, int]:

@@ -6,14 +6,19 @@ import argparse
 from pathlib import Path
 
 from pilab.errors import ConfigError
-from pilab.labs import lab_class
 from pilab.paths import LABS_DIR, PACKAGE_DIR
 
 
 def skeleton_dir(lab: str) -> Path:
-    """The package's template folder of *lab* (the lab's name is checked)."""
-    lab_class(lab)
-    return LABS_DIR / lab / "skeleton"
+    """The package's template folder of *lab*; a ConfigError naming the labs if it has none.
+
+    (Found by its folder: the lab registry imports this package's modules, not the reverse.)
+    """
+    folder = LABS_DIR / lab / "skeleton"
+    if not folder.is_dir():
+        labs = sorted(p.parent.name for p in LABS_DIR.glob("*/skeleton") if p.is_dir())
+        raise ConfigError(f"no lab {lab!r}; labs: {', '.join(labs)}")
+    return folder
 
 
 def skeleton_files(lab: str) -> list[Path]:

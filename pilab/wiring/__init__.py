@@ -1,15 +1,24 @@
-"""Machine-readable lab wiring: pin roles and jumper wires, in BCM numbers."""
+"""Machine-readable lab wiring: pin roles and jumper wires, in BCM numbers.
+
+A lab wired like another says so in its file (``same_as = "intrpt"``) instead of
+repeating the pins: the guide's own pins, LED 4 and buttons 17 and 18, are
+written once, in the intrpt lab's file, and :func:`guide_pins` reads them there.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from pilab.errors import ConfigError
 from pilab.paths import LABS_DIR
 
 BCM_LINES = range(0, 28)  # GPIO0..GPIO27 are on the 40-pin header
+# The guide's example lab: its pins are the numbers the guide's modules fix.
+GUIDE_LAB = "intrpt"
 
 
 @dataclass(frozen=True)
@@ -106,11 +115,59 @@ def wiring_file(lab: str) -> Path:
     return LABS_DIR / lab / "wiring.toml"
 
 
-def load_wiring(lab: str, path: Path | None = None) -> Wiring:
-    """Read a lab's wiring file (or the file at *path*)."""
-    path = path or wiring_file(lab)
+def _read(lab: str, path: Path) -> str:
     try:
-        text = path.read_text()
+        return path.read_text()
     except FileNotFoundError:
         raise ConfigError(f"no wiring file for lab {lab!r} ({path})") from None
-    return parse_wiring(text, lab)
+
+
+def same_as(text: str, lab: str) -> str | None:
+    """The lab whose wiring this file names (``same_as``), or None: it has its own pins.
+
+    A file that names another holds nothing else but its lab and notes.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None  # parse_wiring says what is wrong
+    other = data.get("same_as")
+    if other is None:
+        return None
+    if not isinstance(other, str):
+        raise ConfigError(f"wiring for {lab}: same_as is a lab's name, not {other!r}")
+    extra = sorted(set(data) - {"lab", "same_as", "notes"})
+    if extra:
+        raise ConfigError(f"wiring for {lab}: same_as {other!r} and its own "
+                          f"{', '.join(extra)}: name another lab's wiring, or give pins")
+    return other
+
+
+def load_wiring(lab: str, path: Path | None = None) -> Wiring:
+    """Read a lab's wiring file (or the file at *path*); a file ``same_as`` another lab
+    gives that lab's pins, as *lab*'s."""
+    path = path or wiring_file(lab)
+    text = _read(lab, path)
+    other = same_as(text, lab)
+    if other is None:
+        return parse_wiring(text, lab)
+    target = _read(other, wiring_file(other))
+    if same_as(target, other) is not None:
+        raise ConfigError(f"wiring for {lab}: same_as {other!r}, which names another lab "
+                          "in turn: name the lab that has the pins")
+    return replace(parse_wiring(target, other), lab=lab)
+
+
+class GuidePins(NamedTuple):
+    """The guide's fixed GPIO numbers, for a module that takes no led/buttons parameters."""
+
+    led: int
+    buttons: tuple[int, ...]
+
+
+@cache
+def guide_pins() -> GuidePins:
+    """The guide's LED and buttons, from its example lab's wiring (GUIDE_LAB)."""
+    wiring = load_wiring(GUIDE_LAB)
+    assert wiring.led is not None, f"{GUIDE_LAB}'s wiring has an LED"
+    return GuidePins(wiring.led, wiring.buttons)

@@ -10,7 +10,8 @@ from pathlib import Path
 from pilab.check.context import CheckContext
 from pilab.check.guest import MARK, run_jobs
 from pilab.check.host import PENDING, CheckRun, Console, Deadline, Job, so_far
-from pilab.check.suite import NOT_RUN, Check, CheckResult, lab_checks, out_of_time
+from pilab.check.suite import NOT_RUN, Check, CheckResult, out_of_time
+from pilab.labs import entry
 
 
 def _never(*_: object) -> None:
@@ -30,8 +31,8 @@ def test_a_check_fits_only_with_its_whole_bound() -> None:
 def test_the_guest_starts_no_check_past_the_deadline(tmp_path: Path) -> None:
     """Past its deadline the guest's job runs nothing (no board is even made) and its
     results file says each check was not run, and why."""
-    names = [c.name for c in lab_checks("intrpt")]
-    ctx = CheckContext("intrpt", tmp_path, ["intrpt"], {}, "vm", None)
+    names = [c.name for c in entry("intrpt").checks]
+    ctx = CheckContext(entry("intrpt"), tmp_path, ["intrpt"], {}, "vm", None)
     results_file = tmp_path / "progress.json"
     done = run_jobs({"s0": (ctx, names)}, results_file, in_vm=False,
                     deadline=time.time() - 1)
@@ -51,7 +52,7 @@ def test_the_host_hears_each_check_end() -> None:
 
 
 def test_a_run_so_far_marks_the_pending_checks() -> None:
-    names = [c.name for c in lab_checks("intrpt")]
+    names = [c.name for c in entry("intrpt").checks]
     run = CheckRun("intrpt", ["alice"], "6.1", "vm", [CheckResult("builds"),
                                                          CheckResult("interface")])
     job = Job(run, Path(), ["intrpt"], {}, None, None, todo=names[1:],

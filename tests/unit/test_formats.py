@@ -21,9 +21,10 @@ from pilab.check.formats import (
     write_atomically,
 )
 from pilab.check.host import CheckRun
-from pilab.check.suite import CheckResult, failed, lab_checks
+from pilab.check.suite import CheckResult, failed
 from pilab.cli import _parser
 from pilab.errors import ConfigError
+from pilab.labs import entry
 from pilab.steps import SKIPPED
 
 NUMBER = {"type": "number"}
@@ -76,7 +77,7 @@ def a_run(*results: CheckResult) -> CheckRun:
 @pytest.fixture
 def mixed() -> CheckRun:
     """Built, interface right, the behaviour check failed with an Oops, one skipped."""
-    names = [c.name for c in lab_checks("intrpt")]
+    names = [c.name for c in entry("intrpt").checks]
     results = [CheckResult("builds", reason="Kbuild written by pilab"), CheckResult("interface")]
     results.append(failed(names[0], "the LED stayed off after a press",
                           "is the LED line requested as an output?", OOPS))
@@ -87,7 +88,7 @@ def mixed() -> CheckRun:
 
 @pytest.fixture
 def unbuilt() -> CheckRun:
-    names = ["interface", *(c.name for c in lab_checks("intrpt"))]
+    names = ["interface", *(c.name for c in entry("intrpt").checks)]
     return a_run(failed("builds", "the compiler said:\n    intrpt.c:3:12: error: expected "
                         "expression before ';' token"),
                  *[failed(name, "not run: the module did not build") for name in names])

@@ -1,16 +1,40 @@
-"""pilab/ has no import circle: its imports, deferred ones included, form a DAG."""
+"""pilab/ has no import circle: its imports, deferred ones and import_module() included, form a
+DAG; and only the lab registry (pilab/labs/__init__.py) imports labs by a computed name."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pilab"
+REGISTRY = PACKAGE / "labs" / "__init__.py"
 
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _named_by(arg: ast.expr) -> re.Pattern[str] | None:
+    """What an import_module() argument can name: a literal, or an f-string whose every
+    placeholder stands for one dotted part (``pilab.labs.{x}.checks``: each lab's checks).
+    None when it is neither, or names nothing in pilab."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        pattern = re.escape(arg.value)
+    elif isinstance(arg, ast.JoinedStr):
+        pattern = "".join(re.escape(part.value) if isinstance(part, ast.Constant) else "[^.]+"
+                          for part in arg.values)
+    else:
+        return None
+    return re.compile(pattern) if pattern.startswith("pilab") else None
+
+
+def _import_module_calls(node: ast.AST) -> list[ast.Call]:
+    """Calls of import_module(...) or importlib.import_module(...) with an argument."""
+    return [item for item in ast.walk(node) if isinstance(item, ast.Call) and item.args
+            and isinstance(func := item.func, ast.Name | ast.Attribute)
+            and (func.id if isinstance(func, ast.Name) else func.attr) == "import_module"]
 
 
 def _imports(path: Path, known: set[str]) -> set[str]:
@@ -29,6 +53,10 @@ def _imports(path: Path, known: set[str]) -> set[str]:
                     found |= {sub} if sub in known else {item.module} & known
             elif isinstance(item, ast.Import):
                 found |= {alias.name for alias in item.names if alias.name in known}
+        for call in _import_module_calls(node):
+            named = _named_by(call.args[0])
+            if named is not None:
+                found |= {name for name in known if named.fullmatch(name)}
     return found
 
 
@@ -66,3 +94,36 @@ def test_pilab_has_no_import_circle() -> None:
 
 def test_the_cycle_finder_finds_one() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_import_module_is_an_edge(tmp_path: Path) -> None:
+    """A literal and an f-string naming pilab modules are edges; an f-string placeholder
+    stands for every module it can fill in; a name in a variable is not seen."""
+    source = tmp_path / "registry.py"
+    source.write_text(
+        "import importlib\n"
+        "from importlib import import_module\n"
+        "def find(lab, name):\n"
+        "    import_module(f'pilab.labs.{lab}.checks')\n"
+        "    importlib.import_module('pilab.check.suite')\n"
+        "    import_module(name)\n")
+    known = {"pilab.labs.intrpt.checks", "pilab.labs.vkbd.checks", "pilab.labs.vkbd.lab",
+             "pilab.check.suite", "pilab.check.guest", "pilab.labs.a.b.checks"}
+    assert _imports(source, known) == {"pilab.labs.intrpt.checks", "pilab.labs.vkbd.checks",
+                                       "pilab.check.suite"}
+    graph = {"pilab.labs": _imports(source, known) | {"pilab.errors"},
+             "pilab.labs.vkbd.checks": {"pilab.check.suite"},
+             "pilab.check.suite": {"pilab.labs"}}
+    assert _cycle(graph) == ["pilab.check.suite", "pilab.labs", "pilab.check.suite"]
+
+
+def test_only_the_registry_imports_a_lab_by_a_computed_name() -> None:
+    """check/, boards/ and the labs get a lab from pilab.labs.entry(), never by a string."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for call in _import_module_calls(ast.parse(path.read_text())):
+            named = _named_by(call.args[0])
+            if path != REGISTRY and named is not None and "[^.]+" in named.pattern \
+                    and named.pattern.startswith(re.escape("pilab.labs.")):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{call.lineno}")
+    assert offenders == []

@@ -4,7 +4,7 @@ import pytest
 
 from pilab.errors import ConfigError
 from pilab.labs import LABS
-from pilab.wiring import load_wiring, parse_wiring, wiring_file
+from pilab.wiring import GUIDE_LAB, guide_pins, load_wiring, parse_wiring, same_as, wiring_file
 
 GOOD = """
 lab = "x"
@@ -60,6 +60,44 @@ def test_every_lab_folder_holds_its_wiring(lab: str) -> None:
     assert wiring.lab == lab
     repo_copy = Path(__file__).resolve().parents[2] / "wiring" / f"{lab}.toml"
     assert wiring_file(lab).read_text() == repo_copy.read_text()
+
+
+def test_a_lab_wired_like_another_gets_its_pins_under_its_own_name() -> None:
+    for lab in ("bottomhalf", "bh_thread"):
+        wiring, guide = load_wiring(lab), load_wiring(GUIDE_LAB)
+        assert wiring.lab == lab and wiring != guide
+        assert (wiring.led, wiring.buttons, wiring.jumpers, wiring.notes) == \
+            (guide.led, guide.buttons, guide.jumpers, guide.notes)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('same_as = "bottomhalf"\n', "names another lab in turn"),
+    ('same_as = "intrpt"\n[roles]\nled = 5\n', "its own roles"),
+    ("same_as = 4\n", "a lab's name, not 4"),
+    ('same_as = "nosuchlab"\n', "no wiring file for lab 'nosuchlab'"),
+])
+def test_same_as_names_one_lab_that_has_pins(text: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "wiring.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_wiring("x", path)
+
+
+def test_identical_wiring_is_written_once() -> None:
+    """A lab wired like another names it (same_as) instead of repeating its pins."""
+    own = {lab: load_wiring(lab) for lab in LABS if same_as(wiring_file(lab).read_text(), lab)
+           is None}
+    seen: dict[tuple[object, ...], str] = {}
+    for lab, wiring in own.items():
+        pins = (wiring.led, wiring.buttons, wiring.jumpers)
+        if wiring.led is not None or wiring.buttons:
+            assert pins not in seen, f"{lab}'s wiring repeats {seen.get(pins)}'s"
+            seen[pins] = lab
+
+
+def test_the_guide_pins_are_its_example_labs_wiring() -> None:
+    wiring = load_wiring(GUIDE_LAB)
+    assert guide_pins() == (wiring.led, wiring.buttons) == (4, (17, 18))
 
 
 def test_unknown_lab() -> None:

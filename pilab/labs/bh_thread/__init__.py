@@ -3,4 +3,7 @@
 from pilab.labs.bh_thread.lab import BhThreadLab as LAB
 from pilab.labs.bh_thread.model import BhThreadModel as MODEL
 
-__all__ = ["LAB", "MODEL"]
+# The kernel module it loads.
+MODULES = ("bh_thread",)
+
+__all__ = ["LAB", "MODEL", "MODULES"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pilab.labs.common.halves import HalvesLab, Press, Wording
+from pilab.labs.bh_thread.loglines import END, START, TOP
+from pilab.labs.common.halves import HalfLines, HalvesLab, Press, Wording
 from pilab.steps import Step
 
 
@@ -10,6 +11,7 @@ class BhThreadLab(HalvesLab):
     """request_threaded_irq(): the top half only wakes the thread; the thread works."""
 
     name = "bh_thread"
+    lines = HalfLines(TOP, START, END)
     title = "threaded IRQ: the IRQ's own thread switches the LED and sleeps"
     busy_extra = (1, 1)
     wording = Wording("thread", "button {button}: the thread irq/N-... turns the LED {led} "

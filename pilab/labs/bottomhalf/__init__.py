@@ -3,4 +3,7 @@
 from pilab.labs.bottomhalf.lab import BottomhalfLab as LAB
 from pilab.labs.bottomhalf.model import BottomhalfModel as MODEL
 
-__all__ = ["LAB", "MODEL"]
+# The kernel module it loads.
+MODULES = ("bottomhalf",)
+
+__all__ = ["LAB", "MODEL", "MODULES"]

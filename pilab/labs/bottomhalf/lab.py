@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pilab.labs.common.halves import HalvesLab, Press, Wording
+from pilab.labs.bottomhalf.loglines import END, START, TOP
+from pilab.labs.common.halves import HalfLines, HalvesLab, Press, Wording
 from pilab.steps import Step
 
 
@@ -14,6 +15,7 @@ class BottomhalfLab(HalvesLab):
     """
 
     name = "bottomhalf"
+    lines = HalfLines(TOP, START, END)
     title = "top half switches the LED, a bottom half does the slow work"
     busy_extra = (2, 2)
     wording = Wording("bottom half", "button {button}: the top half turns the LED {led} before "

@@ -8,7 +8,7 @@ from contextlib import ExitStack, suppress
 
 from gpiozero import DigitalOutputDevice
 
-from pilab.check.context import FIXED_BUTTONS, FIXED_LED, CheckContext
+from pilab.check.context import CheckContext
 from pilab.check.suite import Check
 from pilab.errors import ModuleError
 from pilab.kernel.holders import line_consumers
@@ -16,6 +16,7 @@ from pilab.kernel.modules import loaded
 from pilab.labs.common.lab import Bench, Lab
 from pilab.labs.common.unload_trace import UnloadTrace, bottom_half_outlived
 from pilab.steps import FAILED, LabAborted, LabResult, Step, StepRecorder
+from pilab.wiring import guide_pins
 
 # A leaked IRQ, line or reference shows on the second load; ten give an unload race
 # room to show too, and keep a check of any module to seconds (our own modules get
@@ -28,9 +29,7 @@ def behaviour(ctx: CheckContext, step: Step, lab: Lab | None = None) -> None:
 
     *lab*: a lab object set up by the caller (default: the lab's own, as is).
     """
-    from pilab.labs import lab_named
-
-    lab = lab or lab_named(ctx.lab)
+    lab = lab or ctx.entry.new_lab()
     lab.module, lab.takes_pins = ctx.module, ctx.takes_pins
     result = LabResult(ctx.lab, ctx.board_name)
     with suppress(LabAborted):
@@ -56,7 +55,8 @@ def held_lines(ctx: CheckContext) -> dict[int, str]:
     """The lab's pins (BCM) that someone holds, with the consumer's label."""
     board = ctx.live_board
     assert board.chip is not None
-    return line_consumers(board.chip, [FIXED_LED, *FIXED_BUTTONS])
+    led, buttons = guide_pins()
+    return line_consumers(board.chip, [led, *buttons])
 
 
 def refused(ctx: CheckContext, params: dict[str, object]) -> bool:
@@ -98,17 +98,18 @@ def busy_pin(ctx: CheckContext, step: Step) -> None:
     """
     board = ctx.live_board
     params = ctx.pin_params(board)
-    with DigitalOutputDevice(f"GPIO{FIXED_BUTTONS[1]}", pin_factory=board.pin_factory):
+    held_button = guide_pins().buttons[1]
+    with DigitalOutputDevice(f"GPIO{held_button}", pin_factory=board.pin_factory):
         try:
             board.modules.load(ctx.module, **params)
         except ModuleError as exc:
             error = exc
         else:
             board.modules.unload(ctx.module)
-            step.expect(False, f"it loaded although GPIO{FIXED_BUTTONS[1]} was held by a "
+            step.expect(False, f"it loaded although GPIO{held_button} was held by a "
                         "program")
         step.expect(error.errno == errno.EBUSY, f"the load failed, but not with EBUSY: {error}")
-        held = {line: who for line, who in held_lines(ctx).items() if line != FIXED_BUTTONS[1]}
+        held = {line: who for line, who in held_lines(ctx).items() if line != held_button}
         step.expect(not held, f"after the refused load, lines are still held: {held}: on "
                     "an error, free (in reverse order) every GPIO and IRQ taken so far")
     board.close_factory()
@@ -133,9 +134,7 @@ def cycles(ctx: CheckContext, step: Step) -> None:
     not the module's, and reopening them costs more than the module's load.
     """
     board = ctx.live_board
-    from pilab.labs import lab_named
-
-    wiring = lab_named(ctx.lab).wiring()
+    wiring = ctx.wiring()
     params = ctx.pin_params(board)
     buttons = tuple(range(1, len(wiring.buttons) + 1))
     irqs: list[int] = []  # the buttons' IRQ numbers: mapped on the first load, kept by vgpio
@@ -175,11 +174,10 @@ GPIO_ROBUSTNESS = [
 
 def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> None:
     """Press *presses* from another process, then unload at once: nothing may crash."""
-    from pilab.labs import lab_named
     from pilab.labs.common.halves import BackgroundPress
 
     board = ctx.live_board
-    wiring = lab_named(ctx.lab).wiring()
+    wiring = ctx.wiring()
     board.modules.load(ctx.module, **ctx.pin_params(board))
     irq = board.irq_of(wiring.buttons[0])
     step.expect(irq is not None, "button 1 has no IRQ after loading")

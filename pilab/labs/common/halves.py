@@ -18,7 +18,6 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from importlib import import_module
 
 from pilab.boards.base import Board
 from pilab.kernel.evidence import (
@@ -163,13 +162,8 @@ class HalvesLab(Lab):
     """A lab whose module has a top half and a bottom half."""
 
     wording: Wording
+    lines: HalfLines  # our module's log lines (the tests of our own modules read them)
     busy_extra: tuple[int, ...] = ()  # presses made while the first run works
-
-    @property
-    def lines(self) -> HalfLines:
-        """Our module's log lines (the tests of our own modules read them)."""
-        loglines = import_module(f"pilab.labs.{self.name}.loglines")
-        return HalfLines(loglines.TOP, loglines.START, loglines.END)
 
     def work_ms(self) -> int:
         return MANUAL_WORK_MS if self.manual else LAB_WORK_MS

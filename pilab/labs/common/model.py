@@ -15,6 +15,7 @@ from pilab.kernel.klog import ModelLog
 from pilab.kernel.modules import describe_load_error
 from pilab.kernel.trace import ModelTrace
 from pilab.labs.common.loglines import loaded_line, unloaded_line
+from pilab.wiring import guide_pins
 
 IRQ_BASE = 200  # model IRQ numbers are IRQ_BASE + line
 
@@ -110,9 +111,13 @@ class KernelModel:
 class ButtonModel(KernelModel):
     """A button module: an LED output and two button inputs with rising-edge IRQs."""
 
-    def __init__(self, kernel: ModelKernel, led: int = 4, buttons: Any = (17, 18),
+    def __init__(self, kernel: ModelKernel, led: int | None = None, buttons: Any = None,
                  **extra: Any) -> None:
+        """*led* and *buttons* default to the guide's pins, as our modules' do."""
         super().__init__(kernel)
+        guide = guide_pins()
+        led = guide.led if led is None else led
+        buttons = guide.buttons if buttons is None else buttons
         self.check_params(led, list(buttons), **extra)
         self.led = self.request(led, f"{self.name}#led")
         self.led_line = led

@@ -3,4 +3,7 @@
 from pilab.labs.intrpt.lab import IntrptLab as LAB
 from pilab.labs.intrpt.model import IntrptModel as MODEL
 
-__all__ = ["LAB", "MODEL"]
+# The kernel module it loads.
+MODULES = ("intrpt",)
+
+__all__ = ["LAB", "MODEL", "MODULES"]

@@ -2,4 +2,7 @@
 
 from pilab.labs.kbleds.lab import KbledsLab as LAB
 
-__all__ = ["LAB"]
+# The kernel module it loads.
+MODULES = ("kbleds",)
+
+__all__ = ["LAB", "MODULES"]

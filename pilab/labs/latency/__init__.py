@@ -2,4 +2,7 @@
 
 from pilab.labs.latency.lab import LatencyLab as LAB
 
-__all__ = ["LAB"]
+# The kernel module it loads.
+MODULES = ("latency",)
+
+__all__ = ["LAB", "MODULES"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from pilab.check.context import FIXED_BUTTONS, FIXED_LED, CheckContext
+from pilab.check.context import CheckContext
 from pilab.check.interface import needs_params
 from pilab.check.suite import Check
 from pilab.labs.common.checks import held_lines, refused
 from pilab.labs.latency.lab import KERNEL_PATHS, ORDER, LatencyLab, step_name
 from pilab.labs.latency.where import HANDOUT
 from pilab.steps import FAILED, SKIPPED, LabAborted, LabResult, Step, StepRecorder
+from pilab.wiring import guide_pins
 
 
 def _lab(ctx: CheckContext) -> LatencyLab:
@@ -82,8 +83,8 @@ def order(ctx: CheckContext, step: Step) -> None:
 def unknown_path(ctx: CheckContext, step: Step) -> None:
     """path=nowhere is refused with an error, and the refused load holds no line."""
     board = ctx.live_board
-    params = {"led": board.gpio(FIXED_LED), "button": board.gpio(FIXED_BUTTONS[0]),
-              "path": "nowhere"}
+    led, buttons = guide_pins()
+    params = {"led": board.gpio(led), "button": board.gpio(buttons[0]), "path": "nowhere"}
     step.expect(refused(ctx, params), f"it loaded with {params}")
     held = held_lines(ctx)
     step.expect(not held, f"after refusing path=nowhere, lines are still held: {held}: check "

@@ -2,4 +2,7 @@
 
 from pilab.labs.vkbd.lab import VkbdLab as LAB
 
-__all__ = ["LAB"]
+# The kernel modules it loads, in load order; its own is last.
+MODULES = ("vinput", "vkbd")
+
+__all__ = ["LAB", "MODULES"]
