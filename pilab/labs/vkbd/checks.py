@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import pickle
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pilab.check.context import CheckContext
 from pilab.check.suite import Check
 from pilab.kernel.modules import loaded
 from pilab.labs.common.checks import CYCLES, behaviour_check
+from pilab.labs.vkbd.lab import errno_of
 from pilab.labs.vkbd.vinput import (
     CLASS_DIR,
     VirtualKeyboard,
@@ -40,14 +40,6 @@ MALFORMED = [b"", b"+", b"-", b"\n", b"0", b"+0", b"-0", b"767", b"99999", b"030
 WRITTEN = [b"+30\n", b"-30", b"34", b"-34\n", b"766\n", b"-766"]  # then a held key: +31
 
 
-def _errno_of(action: Callable[[], object]) -> int | None:
-    try:
-        action()
-    except OSError as exc:
-        return exc.errno
-    return None
-
-
 def _load(ctx: CheckContext) -> None:
     board = ctx.live_board
     board.modules.load("vinput")
@@ -62,7 +54,7 @@ def malformed_writes(ctx: CheckContext, step: Step) -> None:
         keyboard.events(count=2, timeout=2.0)
         wrong: dict[str, object] = {}
         for data in MALFORMED:
-            err = _errno_of(partial(keyboard.send, data))
+            err = errno_of(partial(keyboard.send, data))
             events = triples(keyboard.pending())  # a write delivers its events before it returns
             last = keyboard.last_command()
             keys = keyboard.device.active_keys()
@@ -158,8 +150,8 @@ def unexport_open(ctx: CheckContext, step: Step) -> None:
         old.unexport()
         step.expect(not node.exists(), f"{node} still exists after unexport")
         step.expect(vid not in exported_ids(), f"{CLASS_DIR}/vinput{vid} still exists")
-        write = _errno_of(lambda: old.send(b"-30"))
-        read = _errno_of(old.last_command)
+        write = errno_of(lambda: old.send(b"-30"))
+        read = errno_of(old.last_command)
         step.note(write_errno=write, read_errno=read)
         step.expect(write == errno.ENODEV, f"a write on the file opened before unexport: "
                     f"errno {errno.errorcode.get(write, write) if write else 'none'}, "
@@ -167,7 +159,7 @@ def unexport_open(ctx: CheckContext, step: Step) -> None:
         step.expect(read == errno.ENODEV, f"a read on the file opened before unexport: "
                     f"errno {errno.errorcode.get(read, read) if read else 'none'}, "
                     "expected ENODEV")
-        gone = _errno_of(lambda: list(device.read()))
+        gone = errno_of(lambda: list(device.read()))
         step.expect(gone == errno.ENODEV, "its evdev device is still there after unexport")
         with VirtualKeyboard() as new:  # the device may be made again with the old file open
             new.send(b"+31")

@@ -39,7 +39,7 @@ def root_only(mode: os.stat_result) -> bool:
     return mode.st_uid == 0 and not stat.S_IMODE(mode.st_mode) & 0o077
 
 
-def _errno_of(action: Callable[[], object]) -> int | None:
+def errno_of(action: Callable[[], object]) -> int | None:
     """Run *action*; the errno of the OSError it raised, or None."""
     try:
         action()
@@ -91,8 +91,8 @@ class VkbdLab(Lab):
             with steps.step("unexport: files opened before it get ENODEV") as step:
                 keyboard.unexport()
                 step.expect(not keyboard.node.exists(), f"{keyboard.node} still exists")
-                write = _errno_of(lambda: keyboard.send(b"+30"))
-                read = _errno_of(lambda: keyboard.last_command())
+                write = errno_of(lambda: keyboard.send(b"+30"))
+                read = errno_of(lambda: keyboard.last_command())
                 step.note(write_errno=write, read_errno=read)
                 step.expect(write == errno.ENODEV, f"write after unexport: errno {write}")
                 step.expect(read == errno.ENODEV, f"read after unexport: errno {read}")
@@ -117,7 +117,7 @@ class VkbdLab(Lab):
             got += triples(keyboard.events(timeout=0.1))  # nothing more may come
             step.note(sent=[d.decode() for d in sent], events=len(got))
             step.expect(got == expected, f"events {got}, expected {expected}")
-            refused = {bad: _errno_of(partial(keyboard.send, bad))
+            refused = {bad: errno_of(partial(keyboard.send, bad))
                        for bad in (b"+0", b"030", b"767", b"30 ", b"vkbd")}
             step.note(refused={k.decode(): v for k, v in refused.items()})
             step.expect(all(e == errno.EINVAL for e in refused.values()),
