@@ -78,7 +78,9 @@ def test_fresh_debian_installs_and_runs(suite: str, tmp_path: Path) -> None:
                                  cwd="/root/pilab")
         assert status == 0, f"pilab run all --board mock in {suite}:\n{_tail(out)}"
 
+        # What the unit tests import beyond pilab: pytest, and jsonschema for the
+        # grading platforms' result schemas (tests/unit/test_formats.py).
         status, out = chroot.run(
-            ".venv/bin/pip install -q pytest && .venv/bin/python -m pytest -q "
+            ".venv/bin/pip install -q pytest jsonschema && .venv/bin/python -m pytest -q "
             "-p no:cacheprovider tests/unit tests/test_mock*.py", timeout=600, cwd="/root/pilab")
         assert status == 0, f"unit and mock tests in {suite}:\n{_tail(out)}"
