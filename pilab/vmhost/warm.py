@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -48,17 +49,34 @@ from pilab.vmhost.warmstate import (
 from pilab.warmproto import GUEST_PORT, Decoder, Kind, ProtocolError, fields, frame
 
 TICK = 1.0  # seconds between looks at idleness and the owner
-SEND_WAIT = 30.0  # a client that takes no bytes for this long is dropped
+OUTBOX_LIMIT = 32 << 20  # bytes a client has not taken; past this it is dropped as stuck
 GUEST_GONE_WAIT = 5.0  # for QEMU to end once the guest's connection dropped
 CONSOLE_QUOTED = 64 * 1024  # of the console since a crashed command started, at most
 Launch = Callable[[Path], list[str]]  # the guest socket -> the command that boots a VM
+
+
+class Client:
+    """One client's connection: frames in, and the bytes it has yet to take.
+
+    Sends never block: what the client has not taken waits in its outbox, so a
+    slow or stopped client cannot stall the loop (and with it crash detection and
+    every other client).
+    """
+
+    def __init__(self, conn: socket.socket) -> None:
+        conn.setblocking(False)
+        self.conn = conn
+        self.decoder = Decoder()
+        self.outbox = bytearray()
+        self.open = True
+        self.closing = False  # close once the outbox is empty
 
 
 @dataclass
 class Request:
     """One client's command, from its RUN to its EXIT or CRASHED."""
 
-    conn: socket.socket
+    client: Client
     spec: dict[str, Any] = field(default_factory=dict)
     console_from: int = 0
     gone: bool = False  # the client went away; the guest's answer is dropped
@@ -94,8 +112,9 @@ class Supervisor:
                                run_id="", started=now(), booted=now(), idle=idle, used=now())
         self.queue: deque[Request] = deque()
         self.current: Request | None = None
-        self.waiters: list[socket.socket] = []  # WAIT_READY clients
-        self.decoders: dict[socket.socket, Decoder] = {}
+        self.waiters: list[Client] = []  # WAIT_READY clients
+        self.clients: set[Client] = set()
+        self.events = selectors.DefaultSelector()
         self.boot: Boot | None = None
         self.console: IO[bytes] | None = None
 
@@ -113,7 +132,7 @@ class Supervisor:
             vng_command(self.vmlinuz, command, [runs_dir()], kernel_console=True,
                         qemu_opts=qemu))
 
-    def _start_boot(self, events: Any) -> None:
+    def _start_boot(self) -> None:
         from pilab.vmhost.vng import compile_package, host_path
 
         compile_package()
@@ -126,13 +145,13 @@ class Supervisor:
         assert vm.proc.stdout is not None
         os.set_blocking(vm.proc.stdout.fileno(), False)
         self.boot = Boot(vm)
-        events.register(vm.proc.stdout, _READ, "console")
-        events.register(self.boot.ended, _READ, "vm-ended")
+        self.events.register(vm.proc.stdout, _READ, "console")
+        self.events.register(self.boot.ended, _READ, "vm-ended")
         self.state.boots += 1
         self.state.booted, self.state.ready = now(), False
         self.state.save()
 
-    def _end_boot(self, events: Any, code: int) -> None:
+    def _end_boot(self, code: int) -> None:
         """The VM went down (or is being stopped): the running command learns it."""
         boot = self.boot
         assert boot is not None
@@ -140,7 +159,7 @@ class Supervisor:
         for obj in (boot.vm.proc.stdout, boot.ended, boot.guest):
             if obj is not None:
                 with contextlib.suppress(KeyError, ValueError):
-                    events.unregister(obj)
+                    self.events.unregister(obj)
         boot.close()
         self._drain_console(boot)
         self.state.ready = False
@@ -150,11 +169,11 @@ class Supervisor:
             self.state.crashes += 1
             self.state.save()
             if not request.gone:
-                self._send(request.conn, Kind.CRASHED,
+                self._send(request.client, Kind.CRASHED,
                            {"code": code, "console": self._console_since(request.console_from)})
-                self._drop(events, request.conn)
+                self._finish(request.client)
         for waiting in self.queue:
-            self._send(waiting.conn, Kind.WAITING,
+            self._send(waiting.client, Kind.WAITING,
                        {"reason": "the warm VM went down: booting it again"})
 
     def _drain_console(self, boot: Boot) -> None:
@@ -181,51 +200,82 @@ class Supervisor:
 
     # -- clients -------------------------------------------------------------------
 
-    def _send(self, conn: socket.socket, kind: Kind, payload: bytes | dict[str, Any]) -> bool:
-        try:
-            conn.sendall(frame(kind, payload))
-            return True
-        except OSError:
+    def _send(self, client: Client, kind: Kind, payload: bytes | dict[str, Any]) -> bool:
+        """Queue a frame for *client* and send what it takes now; False if it is gone."""
+        if not client.open:
             return False
+        if len(client.outbox) > OUTBOX_LIMIT:
+            self._client_gone(client)
+            return False
+        client.outbox += frame(kind, payload)
+        return self._flush(client)
 
-    def _drop(self, events: Any, conn: socket.socket) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            events.unregister(conn)
-        self.decoders.pop(conn, None)
-        conn.close()
-
-    def _from_client(self, events: Any, conn: socket.socket) -> None:
+    def _flush(self, client: Client) -> bool:
+        if not client.open:
+            return False
         try:
-            data = conn.recv(65536)
-            frames = self.decoders[conn].feed(data) if data else []
+            while client.outbox:
+                del client.outbox[:client.conn.send(client.outbox)]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._client_gone(client)
+            return False
+        if client.closing and not client.outbox:
+            self._drop(client)
+        else:
+            mask = _READ | (_WRITE if client.outbox else 0)
+            self.events.modify(client.conn, mask, client)
+        return True
+
+    def _finish(self, client: Client) -> None:
+        """Close *client* once it has taken everything sent to it."""
+        client.closing = True
+        self._flush(client)
+
+    def _drop(self, client: Client) -> None:
+        if not client.open:
+            return
+        client.open = False
+        with contextlib.suppress(KeyError, ValueError):
+            self.events.unregister(client.conn)
+        self.clients.discard(client)
+        client.conn.close()
+
+    def _from_client(self, client: Client) -> None:
+        try:
+            data = client.conn.recv(65536)
+            frames = client.decoder.feed(data) if data else []
+        except BlockingIOError:
+            return
         except (OSError, ProtocolError):
             data, frames = b"", []
         if not data:
-            self._client_gone(events, conn)
+            self._client_gone(client)
             return
         for kind, payload in frames:
             if kind == Kind.RUN:
-                self._enqueue(Request(conn, fields(payload)))
+                self._enqueue(Request(client, fields(payload)))
             elif kind == Kind.WAIT_READY:
-                self.waiters.append(conn)
+                self.waiters.append(client)
                 self._answer_waiters()
-            elif kind == Kind.CANCEL and self._runs(conn):
+            elif kind == Kind.CANCEL and self._runs(client):
                 self._to_guest(Kind.CANCEL, {})
-            elif kind == Kind.RESTART and self._runs(conn) and self.boot is not None:
-                self._end_boot(events, -signal.SIGKILL)
+            elif kind == Kind.RESTART and self._runs(client) and self.boot is not None:
+                self._end_boot(-signal.SIGKILL)
 
-    def _runs(self, conn: socket.socket) -> bool:
-        return self.current is not None and self.current.conn is conn
+    def _runs(self, client: Client) -> bool:
+        return self.current is not None and self.current.client is client
 
-    def _client_gone(self, events: Any, conn: socket.socket) -> None:
-        if self._runs(conn):
+    def _client_gone(self, client: Client) -> None:
+        if self._runs(client):
             assert self.current is not None
             self.current.gone = True
             self._to_guest(Kind.CANCEL, {})
-        self.queue = deque(r for r in self.queue if r.conn is not conn)
-        if conn in self.waiters:
-            self.waiters.remove(conn)
-        self._drop(events, conn)
+        self.queue = deque(r for r in self.queue if r.client is not client)
+        if client in self.waiters:
+            self.waiters.remove(client)
+        self._drop(client)
 
     def _enqueue(self, request: Request) -> None:
         if self.current is not None or self.queue:
@@ -235,14 +285,14 @@ class Supervisor:
         else:
             reason = ""
         if reason:
-            self._send(request.conn, Kind.WAITING, {"reason": reason})
+            self._send(request.client, Kind.WAITING, {"reason": reason})
         self.queue.append(request)
 
     def _answer_waiters(self) -> None:
         if self.boot is not None and self.boot.ready:
-            for conn in self.waiters:
-                self._send(conn, Kind.READY, {})
-            self.waiters.clear()
+            waiters, self.waiters = self.waiters, []
+            for client in waiters:
+                self._send(client, Kind.READY, {})
 
     def _dispatch(self) -> None:
         """The next queued command to the guest, if it is ready and free."""
@@ -251,7 +301,7 @@ class Supervisor:
             request = self.queue.popleft()
             started = {"release": self.state.release, "booted": self.state.booted,
                        "pid": self.state.pid}
-            if not self._send(request.conn, Kind.STARTED, started):
+            if not self._send(request.client, Kind.STARTED, started):
                 continue
             path = console_path(self.state.release)
             request.console_from = path.stat().st_size if path.exists() else 0
@@ -270,7 +320,7 @@ class Supervisor:
             with contextlib.suppress(OSError):
                 self.boot.guest.sendall(frame(kind, payload))
 
-    def _from_guest(self, events: Any) -> None:
+    def _from_guest(self) -> None:
         boot = self.boot
         assert boot is not None and boot.guest is not None
         try:
@@ -283,7 +333,7 @@ class Supervisor:
                 code = boot.vm.proc.wait(timeout=GUEST_GONE_WAIT)
             except subprocess.TimeoutExpired:
                 code = -signal.SIGKILL
-            self._end_boot(events, code)
+            self._end_boot(code)
             return
         for kind, payload in frames:
             if kind == Kind.READY:
@@ -294,12 +344,12 @@ class Supervisor:
             elif kind in (Kind.OUTPUT, Kind.EXIT) and self.current is not None:
                 request = self.current
                 if not request.gone:
-                    self._send(request.conn, kind, payload)
+                    self._send(request.client, kind, payload)
                 if kind == Kind.EXIT:
                     self.current = None
                     self._used()
                     if not request.gone:
-                        self._drop(events, request.conn)
+                        self._finish(request.client)
         self._dispatch()
 
     # -- the loop ------------------------------------------------------------------
@@ -311,53 +361,53 @@ class Supervisor:
     def _owner_gone(self) -> bool:
         return bool(self.owner) and not Path(f"/proc/{self.owner}").exists()
 
-    def _loop(self, events: Any, wake: socket.socket) -> None:
+    def _loop(self, wake: socket.socket) -> None:
         while not self.stopping:
             if self.boot is None:
-                self._start_boot(events)
-            for key, _ in events.select(TICK):
-                self._event(events, key, wake)
+                self._start_boot()
+            for key, mask in self.events.select(TICK):
+                self._event(key, mask, wake)
                 if self.stopping:
                     return
             if self._idle_over() or self._owner_gone():
                 self.stopping = True
 
-    def _event(self, events: Any, key: Any, wake: socket.socket) -> None:
+    def _event(self, key: selectors.SelectorKey, mask: int, wake: socket.socket) -> None:
         what = key.data
-        if what == "wake":
+        if isinstance(what, Client):
+            if mask & _WRITE:
+                self._flush(what)
+            if mask & _READ and what.open:
+                self._from_client(what)
+                self._dispatch()
+        elif what == "wake":
             with contextlib.suppress(BlockingIOError):
                 wake.recv(64)
         elif what == "clients":
-            conn, _ = key.fileobj.accept()
-            conn.settimeout(SEND_WAIT)
-            self.decoders[conn] = Decoder()
-            events.register(conn, _READ, "client")
-        elif what == "client":
-            self._from_client(events, key.fileobj)
-            self._dispatch()
+            client = Client(_accepted(key))
+            self.clients.add(client)
+            self.events.register(client.conn, _READ, client)
         elif what == "guests" and self.boot is not None:
-            conn, _ = key.fileobj.accept()
+            conn = _accepted(key)
             if self.boot.guest is None:
                 self.boot.guest = conn
-                events.register(conn, _READ, "guest")
+                self.events.register(conn, _READ, "guest")
             else:
                 conn.close()  # one guest per boot
         elif what == "guest" and self.boot is not None:
-            self._from_guest(events)
+            self._from_guest()
         elif what == "console" and self.boot is not None:
             with contextlib.suppress(BlockingIOError):
                 data = os.read(key.fd, 65536)
                 if data:
                     self._log_console(data)
                 else:
-                    events.unregister(key.fileobj)
+                    self.events.unregister(key.fileobj)
         elif what == "vm-ended" and self.boot is not None:
-            self._end_boot(events, self.boot.vm.proc.wait())
+            self._end_boot(self.boot.vm.proc.wait())
             self._dispatch()
 
     def run(self) -> int:
-        import selectors
-
         release = self.state.release
         path = lock_path(release)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -369,25 +419,24 @@ class Supervisor:
                 print(f"a warm VM for {release} is already running", flush=True)
                 return 1
             wake, wake_in = socket.socketpair()
-            events = selectors.DefaultSelector()
             try:
                 clients = _listen(client_socket(release))
                 guests = _listen(guest_socket(release))
                 for sock in (wake, wake_in):
                     sock.setblocking(False)
                 self._signals(wake_in)
-                events.register(wake, _READ, "wake")
-                events.register(clients, _READ, "clients")
-                events.register(guests, _READ, "guests")
+                self.events.register(wake, _READ, "wake")
+                self.events.register(clients, _READ, "clients")
+                self.events.register(guests, _READ, "guests")
                 with open(console_path(release), "ab") as self.console:
-                    self._loop(events, wake)
+                    self._loop(wake)
                 return 0
             finally:
                 if self.boot is not None:
-                    self._end_boot(events, -signal.SIGTERM)
-                for conn in list(self.decoders):
-                    self._drop(events, conn)
-                events.close()
+                    self._end_boot(-signal.SIGTERM)
+                for client in list(self.clients):
+                    self._drop(client)
+                self.events.close()
                 for done in (state_path(release), console_path(release), client_socket(release),
                              guest_socket(release), log_path(release), path):
                     done.unlink(missing_ok=True)
@@ -401,7 +450,13 @@ class Supervisor:
         signal.set_wakeup_fd(wake_in.fileno())
 
 
-_READ = 1  # selectors.EVENT_READ, without importing selectors for the annotation
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+
+def _accepted(key: selectors.SelectorKey) -> socket.socket:
+    listener = key.fileobj
+    assert isinstance(listener, socket.socket)
+    return listener.accept()[0]
 
 
 def _listen(path: Path) -> socket.socket:

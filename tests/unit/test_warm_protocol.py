@@ -192,6 +192,33 @@ def test_a_client_that_goes_away_cancels_its_command(supervised: Supervised) -> 
     assert supervised.run(["echo", "next"]) == (0, "next\n")  # not after 600 s
 
 
+def test_a_client_that_stops_reading_stalls_nobody(supervised: Supervised) -> None:
+    """Output a client has not taken waits in the supervisor, not in a blocking send.
+
+    The stuck client asks for far more output than a socket buffers and reads
+    nothing until another client's command has come back; then it gets all of it.
+    """
+    size = 4 << 20
+    stuck = connect(RELEASE)
+    stuck.send(Kind.RUN, {"argv": ["head", "-c", str(size), "/dev/zero"], "env": {},
+                          "cwd": "/", "fresh": False})
+    answered: list[tuple[int, str]] = []
+    other = threading.Thread(target=lambda: answered.append(
+        supervised.run(["echo", "meanwhile"])))
+    other.start()
+    other.join(UP_WAIT)  # a hang detector only: a blocked supervisor took minutes
+    assert answered == [(0, "meanwhile\n")]
+    got, code = 0, None
+    while code is None and (message := stuck.recv(timeout=UP_WAIT)) is not None:
+        kind, payload = message
+        if kind == Kind.OUTPUT:
+            got += len(payload)
+        elif kind == Kind.EXIT:
+            code = fields(payload)["code"]
+    os.close(stuck.fd)
+    assert (got, code) == (size, 0)
+
+
 def test_a_watchdog_restart_boots_again(supervised: Supervised) -> None:
     before = supervised.state()
     code, _ = supervised.run(["sleep", "600"], watchdog=lambda: "the kernel froze")
