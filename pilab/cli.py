@@ -15,7 +15,7 @@ from pilab import __version__
 from pilab.boards import BOARDS, board_name, refuse_model_on_a_pi
 from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
-from pilab.guest import command_missing, in_guest
+from pilab.guest import NOT_FOUND, cannot_run, command_missing, in_guest
 from pilab.labs import LABS, expand, lab_named
 from pilab.output import render_json, render_table, to_json, write_junit
 from pilab.pimodels import PI_MODELS
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # Exit codes: every lab passed; a lab failed; the command line was wrong;
 # pilab could not run (a missing dependency, a failed build or boot).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
-EXIT_NOT_FOUND = 127  # pilab vm: the command is not in the guest (as a shell says)
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
 STARTED = time.time()  # pilab's start, as --deadline counts
 VM_USAGE = ("%(prog)s [-h] [--kernel K] [--model M] -- COMMAND [ARG ...]\n"
@@ -376,9 +375,9 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     try:
         return subprocess.run(argv, check=False).returncode
     except (FileNotFoundError, PermissionError) as exc:
-        print(f"pilab: error: {argv[0]}: {exc.strerror} (PATH={os.environ.get('PATH')})",
+        print(cannot_run(argv[0], exc.strerror or str(exc), os.environ.get("PATH", "")),
               file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return NOT_FOUND
     finally:
         loader.unload_all()
 
@@ -511,8 +510,8 @@ def _cmd_vm(args: argparse.Namespace) -> int:
         raise ConfigError(f"pilab vm: {VM_NEEDS}")
     missing = command_missing(argv[0])
     if missing:  # the guest shares this machine's files: no boot to say so
-        print(f"pilab: error: {missing}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        print(missing, file=sys.stderr)
+        return NOT_FOUND
     if args.model:
         argv = [sys.executable, "-m", "pilab", "_emulate", args.model, "--", *argv]
     return exec_in_vm(argv, model=args.model, kernel=args.kernel)

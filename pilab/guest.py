@@ -11,6 +11,7 @@ from pathlib import Path
 GUEST_ENV = "PILAB_GUEST"  # set by the vm board's launcher for the guest's command
 EMULATE_ENV = "PILAB_EMULATE"  # inside the VM: the Pi model the guest pretends to be
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NOT_FOUND = 127  # a command that cannot be run in the guest exits so, as a shell's does
 
 
 def in_guest(env: Mapping[str, str] | None = None) -> bool:
@@ -29,12 +30,17 @@ def guest_path() -> str:
     return f"{Path(sys.executable).parent}:{SYSTEM_PATH}"
 
 
+def cannot_run(command: str, why: str, path: str) -> str:
+    """The one error for a command the VM cannot run, wherever it is found out."""
+    return f"pilab: error: {command}: {why} in the VM (its PATH is {path})"
+
+
 def command_missing(command: str) -> str | None:
     """Why *command* cannot be run in the guest, which shares this machine's files (None:
     it can, or only the guest can tell: a relative path, from the guest's own cwd)."""
     if "/" not in command:
         found = shutil.which(command, path=guest_path())
-        return None if found else f"{command}: no such command in the guest (PATH={guest_path()})"
+        return None if found else cannot_run(command, "command not found", guest_path())
     if command.startswith("/") and not os.access(command, os.X_OK):
-        return f"{command}: not an executable file"
+        return cannot_run(command, "not an executable file", guest_path())
     return None

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pilab.guest import NOT_FOUND, cannot_run
 from pilab.warmproto import GUEST_PORT, Channel, Closed, Kind, fields
 
 PORTS = Path("/sys/class/virtio-ports")
@@ -34,7 +35,6 @@ PORT_WAIT = 30.0  # for the port's device node, should udev be slow to make it
 PRELOAD = ("pilab.cli", "pilab.runner", "pilab.check.guest", "pilab.boards.vgpio",
            "gpiozero", "evdev")
 NOT_PRELOADED = ("lgpio",)
-NOT_FOUND = 127
 
 
 def preload() -> list[str]:
@@ -93,8 +93,8 @@ def _child(request: dict[str, Any], output: int, port: int) -> None:
             try:
                 os.execvp(argv[0], argv)
             except FileNotFoundError:
-                print(f"pilab: error: {argv[0]}: command not found in the VM (its PATH is "
-                      f"{os.environ.get('PATH', '')})", file=sys.stderr)
+                print(cannot_run(argv[0], "command not found", os.environ.get("PATH", "")),
+                      file=sys.stderr)
                 code = NOT_FOUND
                 raise SystemExit(code) from None
         from pilab.cli import main

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from pilab import cli
 from pilab.cli import EXIT_USAGE, _parser, main
+from pilab.guest import NOT_FOUND
 from pilab.vmhost.warmcli import DEFAULT_IDLE
 
 
@@ -120,4 +120,12 @@ def test_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
         ("exec", ["sh", "-c", "true"], "default"),
         ("exec", [sys.executable, "-m", "pilab", "_emulate", "pi5", "--", "sh"], "default"),
     ]
-    assert main(["vm", "--", "no-such-command-here"]) == cli.EXIT_NOT_FOUND
+    assert main(["vm", "--", "no-such-command-here"]) == NOT_FOUND
+
+
+def test_a_missing_command_is_one_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Found out on the host before a boot, it reads as the guest's own error does."""
+    assert main(["vm", "--", "no-such-command-here"]) == NOT_FOUND
+    err = capsys.readouterr().err
+    assert err.startswith("pilab: error: no-such-command-here: command not found in the VM")
+    assert "Traceback" not in err
