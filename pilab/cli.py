@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 # Exit codes: every lab passed; a lab failed; the command line was wrong;
 # pilab could not run (a missing dependency, a failed build or boot).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a pipe whose reader left
 MODEL_HELP = "vm: the Pi to emulate (its device tree and GPIO numbering); mock: its pinout"
 STARTED = time.time()  # pilab's start, as --deadline counts
 VM_USAGE = ("%(prog)s [-h] [--kernel K] [--model M] -- COMMAND [ARG ...]\n"
@@ -551,6 +553,10 @@ def main(argv: list[str] | None = None) -> int:
     except PilabError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:  # `pilab ... | head`: the reader has all it wanted
+        # Python flushes stdout again at exit: point it at /dev/null so that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as exc:  # Ctrl-C, or Stopped by SIGTERM or SIGHUP
         stopped = "; ".join(getattr(exc, "__notes__", [])) or "everything loaded was unloaded"
         with suppress(OSError):  # after SIGHUP the terminal may be gone
