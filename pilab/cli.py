@@ -300,7 +300,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from pilab.progress import say
         from pilab.vmhost.warmclient import warm_tip
 
-        tip = warm_tip(run.kernel)
+        tip = warm_tip(run.kernel, args.kernel)
         if tip:
             say(tip)
     if args.junit_xml:

@@ -52,13 +52,14 @@ def warm_vm_for(vmlinuz: Path, rwdirs: list[Path]) -> WarmVm | None:
     return WarmVm(state)
 
 
-def warm_tip(release: str) -> str | None:
-    """After a command that booted a VM: how to skip the next boot (None while one runs,
-    or where boots are forced)."""
+def warm_tip(release: str, kernel: str = "default") -> str | None:
+    """After a command that booted *release* (chosen as *kernel*): how to skip the next
+    boot (None while one runs, or where boots are forced)."""
     if os.environ.get(COLD_ENV) == "1" or read_state(release) is not None:
         return None
-    return (f"tip: 'pilab vm up' keeps a VM booted on {release}: the next check then takes "
-            "seconds, not a boot ('pilab vm down' when you are done)")
+    option = "" if kernel == "default" else f" --kernel {kernel}"
+    return (f"tip: 'pilab vm up{option}' keeps a VM booted on {release}: the next check "
+            f"then takes seconds, not a boot ('pilab vm down{option}' when you are done)")
 
 
 def connect(release: str) -> Channel:

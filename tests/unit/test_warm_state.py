@@ -99,7 +99,10 @@ def test_the_code_stamp_sees_an_edit_and_a_new_module(tmp_path: Path) -> None:
 def test_a_cold_check_tips_the_warm_vm_unless_one_runs_or_boots_are_forced(
         cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tip = warm_tip(RELEASE)
-    assert tip is not None and "pilab vm up" in tip and RELEASE in tip
+    assert tip is not None and "'pilab vm up'" in tip and RELEASE in tip
+    tip = warm_tip(RELEASE, "6.12")  # the kernel the check was asked for, not the default
+    assert tip is not None and "'pilab vm up --kernel 6.12'" in tip
+    assert "'pilab vm down --kernel 6.12'" in tip
     monkeypatch.setenv(COLD_ENV, "1")
     assert warm_tip(RELEASE) is None
     monkeypatch.delenv(COLD_ENV)
