@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,20 @@ def test_the_guide_pins_are_its_example_labs_wiring() -> None:
 def test_unknown_lab() -> None:
     with pytest.raises(ConfigError, match="no wiring file"):
         load_wiring("nosuchlab")
+
+
+KMODS = Path(__file__).resolve().parents[2] / "kmods"
+
+
+@pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread", "latency"])
+def test_a_modules_default_pins_are_its_wiring(lab: str) -> None:
+    """The C defaults (for insmod by hand, as the guide does) say what wiring/ says."""
+    source = (KMODS / f"{lab}.c").read_text()
+    wiring = load_wiring(lab)
+    led = re.search(r"^static int led = (\d+);", source, re.M)
+    assert led is not None and int(led.group(1)) == wiring.led
+    many = re.search(r"^static int buttons\[\w+\] = \{ ([\d, ]+) \};", source, re.M)
+    one = re.search(r"^static int button = (\d+);", source, re.M)
+    found = tuple(int(n) for n in many.group(1).split(",")) if many else (
+        (int(one.group(1)),) if one else ())
+    assert found == wiring.buttons[:len(found)] and found, found
