@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pilab.check.guest import MARK
-from pilab.check.interface import interface_check, module_params
+from pilab.check.interface import interface_check
 from pilab.check.kbuild import BuildResult, build_submission
 from pilab.check.submission import Submission, gather
 from pilab.check.suite import Check, CheckResult, failed, not_run, out_of_time
 from pilab.errors import ConfigError, VmError
 from pilab.kernel.build import module_dir
 from pilab.kernel.klog import crash_excerpt
+from pilab.kernel.modinfo import ko_params
 from pilab.labs import entry
 from pilab.steps import PASSED
 from pilab.vmhost.kernels import DEFAULT, VmKernel
@@ -188,7 +189,7 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
         run.results += [failed(name, "not run: the module did not build")
                         for name in ["interface", *checks]]
         return job
-    job.params = module_params(directory / f"{modules[-1]}.ko")
+    job.params = ko_params(directory / f"{modules[-1]}.ko")
     interface = interface_check(entry(lab).interface, job.params, board, model)
     run.results.append(interface)
     if interface.status != PASSED:

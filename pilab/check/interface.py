@@ -7,9 +7,7 @@ registry hands it over: ``pilab.labs.entry(lab).interface``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 
 from pilab.check.suite import CheckResult, failed
 from pilab.pimodels import PI_MODELS
@@ -17,14 +15,8 @@ from pilab.steps import PASSED
 from pilab.wiring import guide_pins
 
 NAME = "interface"
-PARMTYPE = re.compile(rb"parmtype=([A-Za-z0-9_]+):([^\0]+)\0")
 # (the module's parameters and their types, the board, the emulated Pi or None)
 InterfaceRule = Callable[[dict[str, str], str, "str | None"], CheckResult]
-
-
-def module_params(ko: Path) -> dict[str, str]:
-    """The module's parameters and their types, from its .modinfo strings."""
-    return {m[1].decode(): m[2].decode() for m in PARMTYPE.finditer(ko.read_bytes())}
 
 
 def interface_check(rule: InterfaceRule | None, params: dict[str, str], board: str,

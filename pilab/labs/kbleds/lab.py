@@ -8,8 +8,8 @@ from typing import NoReturn
 
 from pilab.boards.base import Board
 from pilab.boards.kernel import KmodLoader
-from pilab.check.interface import module_params
 from pilab.errors import ConfigError
+from pilab.kernel.modinfo import ko_params
 from pilab.labs.common.lab import Lab
 from pilab.labs.kbleds import leds, vt
 from pilab.steps import SKIPPED, LabSkipped, Step, StepRecorder, wait_for
@@ -25,7 +25,7 @@ def module_takes(board: Board, module: str) -> set[str]:
     if not isinstance(loader, KmodLoader):
         return set(PARAMS)
     path = loader.stack.kmod_dir / f"{module}.ko"
-    return set(module_params(path)) if path.exists() else set(PARAMS)
+    return set(ko_params(path)) if path.exists() else set(PARAMS)
 
 
 def skip(step: Step, reason: str) -> NoReturn:
