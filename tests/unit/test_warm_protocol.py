@@ -124,26 +124,35 @@ def _said(capsys: pytest.CaptureFixture[str], words: str, thread: threading.Thre
         said += capsys.readouterr().err
 
 
-def test_a_second_command_waits_and_says_so(supervised: Supervised,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def _behind_a_gated_command(supervised: Supervised, capsys: pytest.CaptureFixture[str],
+                            then: str) -> tuple[tuple[int, str], tuple[int, str]]:
+    """Run ``cat GATE; THEN`` and, once the guest has it, ``echo queued`` (which must
+    say it waits); then open the gate. Both commands' (code, output)."""
     gate = supervised.cache / "gate"
     os.mkfifo(gate)
-    done: list[tuple[int, str]] = []
-    first = threading.Thread(target=lambda: done.append(
-        supervised.run(["sh", "-c", f"cat {gate}; echo first"])))
-    second = threading.Thread(target=lambda: done.append(supervised.run(["echo", "second"])))
+    results: dict[str, tuple[int, str]] = {}
+    first = threading.Thread(target=lambda: results.update(
+        first=supervised.run(["sh", "-c", f"cat {gate}; {then}"])))
+    queued = threading.Thread(target=lambda: results.update(
+        queued=supervised.run(["echo", "queued"])))
     first.start()
     try:
         _said(capsys, "using the warm VM", first)  # the guest has it, blocked on the fifo
-        second.start()
-        _said(capsys, "busy with another command", second)
+        queued.start()
+        _said(capsys, "busy with another command", queued)
     finally:
         with open(gate, "w") as f:
             f.write("go\n")
         first.join(60)
-        if second.ident is not None:
-            second.join(60)
-    assert sorted(done) == [(0, "go\nfirst\n"), (0, "second\n")]
+        if queued.ident is not None:
+            queued.join(60)
+    return results["first"], results["queued"]
+
+
+def test_a_second_command_waits_and_says_so(supervised: Supervised,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    first, queued = _behind_a_gated_command(supervised, capsys, "echo first")
+    assert (first, queued) == ((0, "go\nfirst\n"), (0, "queued\n"))
 
 
 def test_a_request_right_after_a_crash_is_answered(supervised: Supervised) -> None:
@@ -161,26 +170,9 @@ def test_a_request_right_after_a_crash_is_answered(supervised: Supervised) -> No
 
 def test_a_request_queued_behind_a_crash_is_answered(supervised: Supervised,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    gate = supervised.cache / "gate"
-    os.mkfifo(gate)
-    results: dict[str, tuple[int, str]] = {}
-    crash = threading.Thread(target=lambda: results.update(
-        crash=supervised.run(["sh", "-c", f"cat {gate} >/dev/null; kill -9 $PPID; sleep 30"])))
-    queued = threading.Thread(target=lambda: results.update(
-        queued=supervised.run(["echo", "queued"])))
-    crash.start()
-    try:
-        _said(capsys, "using the warm VM", crash)
-        queued.start()
-        _said(capsys, "busy with another command", queued)
-    finally:
-        with open(gate, "w") as f:
-            f.write("crash\n")
-        crash.join(60)
-        if queued.ident is not None:
-            queued.join(60)
-    assert results["crash"][0] != 0
-    assert results["queued"] == (0, "queued\n")
+    crash, queued = _behind_a_gated_command(supervised, capsys, "kill -9 $PPID; sleep 30")
+    assert crash[0] != 0
+    assert queued == (0, "queued\n")
 
 
 def test_a_client_that_goes_away_cancels_its_command(supervised: Supervised) -> None:
