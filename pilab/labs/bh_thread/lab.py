@@ -23,6 +23,14 @@ class BhThreadLab(HalvesLab):
         one long run. Each run switches the LED once, so its writes count the runs."""
         return sum(w.irq_thread is not None and w.context == "process" for w in press.led_writes)
 
+    def first_run_end(self, press: Press) -> float | None:
+        """The thread's first loop ends where its second begins (its second LED write):
+        the trace's one long run spans every loop, so a press during the second loop
+        would pass for one during the first, and its (right) extra run for a wrong one."""
+        writes = sorted(w.time for w in press.led_writes
+                        if w.irq_thread is not None and w.context == "process")
+        return writes[1] if len(writes) > 1 else super().first_run_end(press)
+
     def check_split(self, step: Step, press: Press, button: int, irqs: list[int],
                     led: int) -> None:
         """The LED was set by this button's IRQ thread, in process context."""

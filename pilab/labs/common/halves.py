@@ -304,6 +304,18 @@ class HalvesLab(Lab):
                 step.expect(delta >= made, f"button {button}'s IRQ count grew by {delta} for "
                             f"{made} presses")
 
+    def first_run_end(self, press: Press) -> float | None:
+        """When the bottom half the first press asked for ended (None: it did not)."""
+        return press.halves[0].end if press.halves else None
+
+    def extra_presses_landed(self, press: Press) -> bool:
+        """Did every busy_extra press reach the kernel while the first bottom half ran?
+        (Only then does the run count say anything about the module.)"""
+        first, end = (press.halves[0] if press.halves else None), self.first_run_end(press)
+        later = sorted(run.start for runs in press.handlers for run in runs)[1:]
+        return first is not None and end is not None and bool(later) and all(
+            first.start <= t <= end for t in later[-len(self.busy_extra):])
+
     def busy_presses(self, step: Step, board: Board, bench: Bench, stack: ExitStack,
                      irqs: list[int], led: int) -> None:
         """Press 1, then busy_extra while its bottom half works: every press runs its top
@@ -314,9 +326,7 @@ class HalvesLab(Lab):
         for attempt in range(1, BUSY_ATTEMPTS + 1):
             press = self.watch(board, bench, stack, irqs, led, 1, self.busy_extra)
             first = press.halves[0] if press.halves else None
-            later = sorted(run.start for runs in press.handlers for run in runs)[1:]
-            landed = first is not None and first.end is not None and bool(later) and all(
-                first.start <= t <= first.end for t in later[-len(self.busy_extra):])
+            landed = self.extra_presses_landed(press)
             step.note(attempts=attempt, timeline=press_timeline(
                 press.events, irqs, led, drive_gpios(board, self.wiring()), self.module))
             if landed or self.manual:
