@@ -32,12 +32,25 @@ def mock_board() -> Iterator[object]:
     board.teardown()
 
 
+WARM_IDLE = "5m"  # an idle TCG guest still costs CPU that later tests want
+
+
 @pytest.fixture(scope="session")
-def warm_cache() -> Iterator[Path]:
-    """One warm VM for the tests whose modules do not take the kernel down on purpose:
-    their checks and grades pay one boot between them instead of one each. It stops
-    with pytest (its owner), or after 2 minutes without a command."""
+def warm_cache_dir() -> Iterator[Path]:
+    """A cache of the session's own, with a warm VM (see warm_cache); down at the end."""
     from warm_cache import own_cache
 
-    with own_cache(os.getpid(), idle="2m") as cache:
+    with own_cache(os.getpid(), idle=WARM_IDLE) as cache:
         yield cache
+
+
+@pytest.fixture
+def warm_cache(warm_cache_dir: Path) -> Path:
+    """One warm VM for the tests whose modules do not take the kernel down on purpose:
+    their checks and grades pay one boot between them instead of one each. It stops
+    with pytest (its owner), or after WARM_IDLE without a command, and is brought up
+    again for the next test that wants it (slow tests may run in between)."""
+    from warm_cache import keep_up
+
+    keep_up(warm_cache_dir, os.getpid(), WARM_IDLE)
+    return warm_cache_dir

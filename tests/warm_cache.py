@@ -40,9 +40,17 @@ def own_cache(owner: int, idle: str = "20m") -> Iterator[Path]:
         (real / name).mkdir(parents=True, exist_ok=True)
         (mine / name).symlink_to(real / name)
     try:
-        up = pilab("vm", "up", "--idle", idle, "--owner", str(owner), cache=mine)
-        assert up.returncode == 0, up.stderr
+        keep_up(mine, owner, idle)
         yield mine
     finally:
         pilab("vm", "down", cache=mine, timeout=120)
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def keep_up(cache: Path, owner: int, idle: str) -> None:
+    """A warm VM up in *cache*: the one running, or a new one if it stopped for idleness
+    while slower tests ran (its owner *owner*, stopping after *idle* without a command)."""
+    up = pilab("vm", "up", "--idle", idle, "--owner", str(owner), cache=cache)
+    assert up.returncode == 0 or "is already running" in up.stderr, up.stderr
+    used = pilab("vm", "--", "true", cache=cache)  # its idle time starts again now
+    assert used.returncode == 0 and "using the warm VM" in used.stderr, used.stderr
