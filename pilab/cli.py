@@ -134,9 +134,12 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[kernel_board, kernel],
                            help="benchmarks (figures, not a test)")
-    bench.add_argument("what", choices=("vkbd", "vm"),
-                       help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
-    bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
+    bench.add_argument("what", choices=("vkbd", "vm", "grade"),
+                       help="vkbd: /dev/vinputN against UInput; vm: boot and run times; "
+                       "grade: a check and a grade at full speed and in half a CPU and "
+                       "768 MB (root: cgroups)")
+    bench.add_argument("-n", "--events", type=int, default=None, help="vkbd: key events "
+                       "each way (default 20000); grade: submissions (default 10)")
 
     from pilab.vmhost import warmcli
 
@@ -479,6 +482,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from pilab.vmhost.bench import bench_vm
 
         return bench_vm(args.kernel)
+    if args.what == "grade":
+        from pilab.check.bench import bench_grade
+
+        if args.events is not None and args.events < 1:
+            raise ConfigError("-n must be at least 1")
+        return bench_grade(args.events or 10, args.kernel)
+    args.events = 20000 if args.events is None else args.events
     if args.events < 2:
         raise ConfigError("-n must be at least 2")
     code = reexec_in_vm(args.board, kernel=args.kernel)
