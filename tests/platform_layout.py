@@ -28,7 +28,7 @@ for top in /*; do
 done
 while [ "$pairs" -gt 0 ]; do
 	if [ -d "$1" ]; then mkdir -p "$root$2"
-	else mkdir -p "$(dirname "$root$2")"; touch "$root$2"
+	elif [ ! -e "$root$2" ]; then mkdir -p "$(dirname "$root$2")"; touch "$root$2"
 	fi
 	mount --bind "$1" "$root$2"; shift 2; pairs=$((pairs - 1))
 done

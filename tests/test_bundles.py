@@ -176,3 +176,29 @@ def test_a_sandbox_that_cannot_start_is_not_the_students_zero(tmp_path: Path) ->
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "the build sandbox could not start" in proc.stderr
     assert "builds" not in proc.stdout
+
+
+def test_a_pilab_that_cannot_run_still_leaves_a_results_file(gradescope_source: Path,
+                                                             tmp_path: Path) -> None:
+    """pilab's command is broken (an empty file in its place): the platforms still get
+    a results.json that says pilab could not grade, not a missing file."""
+    sub = make_submission("correct", tmp_path / "sub")
+    broken = tmp_path / "not-pilab"
+    broken.write_text("")
+    for results in (tmp_path / "gs", tmp_path / "pl"):
+        results.mkdir()
+    run({"/autograder/source": gradescope_source, "/autograder/submission": sub,
+         "/autograder/results": tmp_path / "gs",
+         "/autograder/source/pilab/.venv/bin/pilab": broken},
+        ["/autograder/source/run_autograder"])
+    scope = json.loads((tmp_path / "gs" / "results.json").read_text())
+    jsonschema.validate(scope, GRADESCOPE)
+    assert scope["score"] == 0 and "pilab could not grade this" in scope["output"]
+    assert "Permission denied" in scope["output"]
+    out_dir = bundle("prairielearn", tmp_path / "bundle")
+    run({"/opt/pilab": ROOT, "/opt/prairielearn.sh": out_dir / "prairielearn.sh",
+         "/opt/pilab/.venv/bin/pilab": broken, "/grade/student": sub,
+         "/grade/results": tmp_path / "pl"}, ["/opt/prairielearn.sh"])
+    learn = json.loads((tmp_path / "pl" / "results.json").read_text())
+    jsonschema.validate(learn, PRAIRIELEARN)
+    assert learn["gradable"] is False and "pilab could not grade this" in learn["message"]
