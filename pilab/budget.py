@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from pilab.errors import MissingDependency
 
 ROOT = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000
+SAMPLE_SECONDS = 0.2  # how often the anonymous memory is read
 # The shell that enters the cgroup, then becomes the command: nothing it starts is outside.
 ENTER = 'for p in $PILAB_CGROUP_PROCS; do echo $$ > "$p"; done; exec "$@"'
 
@@ -46,6 +48,7 @@ class Measured:
     seconds: float
     code: int
     peak: int  # bytes: the cgroup's peak memory, page cache included
+    peak_anon: int  # bytes: the most anonymous memory (processes' own) seen, sampled
     oom_kills: int
     stdout: str
     stderr: str
@@ -103,6 +106,18 @@ class _Cgroup:
         except (OSError, ValueError):
             return 0  # v2 before Linux 5.19 has no memory.peak
 
+    def anon(self) -> int:
+        """The processes' own memory now (no page cache): what a limit cannot reclaim."""
+        key = "anon" if self.v2 else "total_rss"
+        try:
+            for line in (self.dirs["memory"] / "memory.stat").read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
     def oom_kills(self) -> int:
         name = "memory.events" if self.v2 else "memory.oom_control"
         try:
@@ -147,10 +162,23 @@ def run_within(argv: list[str], budget: Budget, env: dict[str, str] | None = Non
     """Run *argv* in a cgroup of *budget*; its time, exit code, peak memory and OOM kills."""
     with cgroup(budget) as group:
         procs = " ".join(str(p) for p in group.procs())
+        anon = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(SAMPLE_SECONDS):
+                anon[0] = max(anon[0], group.anon())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         begin = time.monotonic()
-        proc = subprocess.run(["sh", "-c", ENTER, "sh", *argv], capture_output=True,
-                              text=True, check=False, timeout=timeout,
-                              env={**os.environ, **(env or {}), "PILAB_CGROUP_PROCS": procs})
+        try:
+            proc = subprocess.run(["sh", "-c", ENTER, "sh", *argv], capture_output=True,
+                                  text=True, check=False, timeout=timeout,
+                                  env={**os.environ, **(env or {}), "PILAB_CGROUP_PROCS": procs})
+        finally:
+            done.set()
+            sampler.join()
         seconds = time.monotonic() - begin
-        return Measured(seconds, proc.returncode, group.peak(), group.oom_kills(),
+        return Measured(seconds, proc.returncode, group.peak(), anon[0], group.oom_kills(),
                         proc.stdout, proc.stderr)

@@ -4,7 +4,8 @@ Figures, not limits: a cold ``pilab check intrpt`` of a correct submission (pila
 own module, copied as a student would hand it in), then an N-submission
 ``pilab grade``, each at full speed and in Gradescope's default budget (half a CPU,
 768 MB) in a cgroup of its own (pilab/budget.py). Each line gives the wall time, the
-cgroup's peak memory (page cache included) and its OOM kills.
+cgroup's peak memory (page cache included, which a limit reclaims), the most the
+processes held of their own (sampled), and the OOM kills.
 """
 
 from __future__ import annotations

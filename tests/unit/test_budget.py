@@ -11,13 +11,16 @@ from pilab.budget import Budget, run_within
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="cgroups need root")
 MB = 2**20
-ALLOCATE = "import sys; b = bytearray(int(sys.argv[1]) * 2**20); b[::4096] = b'x' * len(b[::4096])"
+# Allocate argv[1] MB, touch every page, and hold it a second (the sampler's time).
+ALLOCATE = ("import sys, time; b = bytearray(int(sys.argv[1]) * 2**20); "
+            "b[::4096] = b'x' * len(b[::4096]); time.sleep(1)")
 
 
 def test_peak_memory_is_the_trees() -> None:
     measured = run_within([sys.executable, "-c", ALLOCATE, "120"], Budget())
     assert measured.code == 0, measured.stderr
     assert 120 * MB < measured.peak < 400 * MB
+    assert 100 * MB < measured.peak_anon <= measured.peak
     assert measured.oom_kills == 0
 
 
