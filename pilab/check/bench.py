@@ -49,7 +49,8 @@ def _line(name: str, measured: Measured, per: int = 1) -> str:
     full = sum(p == t for p, t, _ in scores)
     boots = max((b for _, _, b in scores), default=0)
     each = f", {measured.seconds / per:.0f} s per submission" if per > 1 else ""
-    return (f"  {name:34} {measured.seconds:7.1f} s{each}; peak {measured.peak / 2**20:.0f} MB; "
+    return (f"  {name:16} {measured.seconds:7.1f} s{each}; peak {measured.peak / 2**20:.0f} MB "
+            f"(processes' own {measured.peak_anon / 2**20:.0f} MB); "
             f"OOM kills {measured.oom_kills}; full marks {full}/{max(len(scores), per)}; "
             f"boots {boots}; exit {measured.code}")
 
