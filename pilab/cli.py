@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilab import __version__
+from pilab.autograder import PLATFORMS
 from pilab.boards import BOARDS, board_name, refuse_model_on_a_pi
 from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
@@ -135,9 +136,29 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[kernel_board, kernel],
                            help="benchmarks (figures, not a test)")
-    bench.add_argument("what", choices=("vkbd", "vm"),
-                       help="vkbd: /dev/vinputN against UInput; vm: boot and run times")
-    bench.add_argument("-n", "--events", type=int, default=20000, help="key events each way")
+    bench.add_argument("what", choices=("vkbd", "vm", "grade"),
+                       help="vkbd: /dev/vinputN against UInput; vm: boot and run times; "
+                       "grade: a check and a grade at full speed and in half a CPU and "
+                       "768 MB (root: cgroups)")
+    bench.add_argument("-n", "--events", type=int, default=None, help="vkbd: key events "
+                       "each way (default 20000); grade: submissions (default 10)")
+
+    autograder = sub.add_parser("autograder", parents=[kernel],
+                                help="write what a teacher uploads to a grading platform")
+    autograder.add_argument("platform", choices=PLATFORMS, metavar="PLATFORM",
+                            help=f"one of: {', '.join(PLATFORMS)}")
+    autograder.add_argument("lab", choices=LABS, metavar="LAB")
+    autograder.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                            help="an empty (or new) directory")
+    autograder.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                            help="the platform's timeout for one submission (default 600): "
+                            "checks are not started when they could end later")
+    autograder.add_argument("--weights", type=Path, metavar="FILE",
+                            help="points per check, as pilab check --weights")
+    autograder.add_argument("--subdir", default=".", metavar="PATH", help="classroom: where "
+                            "in the student's repository the sources are (default: its root)")
+    autograder.add_argument("--image", default="pilab-grader", help="prairielearn: the image "
+                            "name info.json gives (you build and push it)")
 
     from pilab.vmhost import warmcli
 
@@ -448,6 +469,19 @@ def _kernel_board(chosen: str | None) -> Iterator[Board]:
         board.teardown()
 
 
+def _cmd_autograder(args: argparse.Namespace) -> int:
+    from pilab.autograder import Bundle, write_bundle
+    from pilab.check.formats import check_names, load_weights
+
+    if args.weights:
+        load_weights(args.weights, check_names(args.lab))  # a bad file is said now
+    bundle = Bundle(args.platform, args.lab, args.timeout, kernel=args.kernel,
+                    weights=args.weights, subdir=args.subdir, image=args.image)
+    for path in write_bundle(bundle, args.output):
+        print(path)
+    return EXIT_OK
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from pilab.labs.skeleton import cmd_lab
 
@@ -480,6 +514,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from pilab.vmhost.bench import bench_vm
 
         return bench_vm(args.kernel)
+    if args.what == "grade":
+        from pilab.check.bench import bench_grade
+
+        if args.events is not None and args.events < 1:
+            raise ConfigError("-n must be at least 1")
+        return bench_grade(args.events or 10, args.kernel)
+    args.events = 20000 if args.events is None else args.events
     if args.events < 2:
         raise ConfigError("-n must be at least 2")
     code = reexec_in_vm(args.board, kernel=args.kernel)
@@ -545,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                    "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
                    "check": _cmd_check, "grade": _cmd_grade, "_check": _cmd_check_guest,
                    "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench,
-                   "lab": _cmd_lab}
+                   "lab": _cmd_lab, "autograder": _cmd_autograder}
         return handler[args.command](args)
     except ConfigError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)

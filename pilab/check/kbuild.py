@@ -136,6 +136,11 @@ def build_submission(submission: Submission, release: str, extra: tuple[str, ...
         output = ((exc.stdout or b"") + (exc.stderr or b""))[:OUTPUT_BYTES].decode(
             errors="replace") + f"\nthe build ran past {WALL_SECONDS}s and was stopped"
         code = -1
+    if code != 0 and output.startswith("bwrap: "):  # the sandbox, not the code, failed
+        shutil.rmtree(work, ignore_errors=True)
+        raise MissingDependency(f"the build sandbox could not start: {output.strip()}",
+                                hint="bubblewrap needs user namespaces (not in a chroot; in "
+                                "Docker, a seccomp profile that allows them)")
     modules = {name: work / f"{name}.ko" for name in submission.modules}
     if code == 0 and all(path.exists() for path in modules.values()):
         return BuildResult(True, modules, output, [], work)

@@ -19,7 +19,7 @@ from pilab.guest import EMULATE_ENV, GUEST_ENV, guest_path
 from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 
 KVM_ENV = "PILAB_VM_KVM"  # 1 forces KVM, 0 forces TCG; unset: use KVM if it works
-MEMORY = "1G"  # every VM's memory, as vng's --memory takes it
+MEMORY = "512M"  # every VM's memory, as vng's --memory takes it
 
 
 def kvm_usable() -> bool:
