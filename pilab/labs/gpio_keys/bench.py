@@ -33,11 +33,13 @@ class KeyBench:
             DigitalOutputDevice(f"GPIO{self.drive_pin}", pin_factory=board.pin_factory))
         self.device: InputReader | None = None
         self.irq: int | None = None
+        self.module: str | None = None
         self._stack = stack
 
     def load(self, step: Step, module: str, **extra: object) -> str:
         """Load *module*; the one input device it made (opened), and the button's IRQ."""
         before = self.board.input_nodes()
+        self.module = module
         self.board.modules.load(module, **params(self.board, self.wiring, **extra))
         wait_for(lambda: bool(self.board.input_nodes() - before), KEY_SECONDS)
         new = sorted(self.board.input_nodes() - before)

@@ -18,9 +18,11 @@ from pilab.boards.base import Board
 from pilab.kernel.evidence import after_mark
 from pilab.kernel.holders import line_consumers
 from pilab.kernel.inputs import InputEvent, key_events, keys
+from pilab.kernel.trace import TraceEvent
 from pilab.labs.common.lab import Lab
 from pilab.labs.gpio_keys.bench import BOUNCE_SECONDS, BOUNCES, KeyBench
 from pilab.labs.latency.stats import summarize
+from pilab.report.timeline import Timeline, press_timeline
 from pilab.steps import Step, StepRecorder, wait_for
 
 CODE = ecodes.KEY_ENTER  # the module's default key
@@ -29,6 +31,7 @@ QUICK = 0.015  # two presses 30 ms apart: 15 ms down, 15 ms up, down again
 LATENCY_PRESSES = 20
 PENDING_DEBOUNCE_MS = 500  # the unload step's debounce: still pending at rmmod
 MARK = "pilab: gpio_keys"
+NO_LED = -1  # no GPIO has that number: the timeline has no LED track
 Triple = tuple[int, int, int]
 
 
@@ -73,13 +76,17 @@ def bounce_step(bench: KeyBench, step: Step) -> None:
     """A press bouncing BOUNCES times in BOUNCE_SECONDS: one key down; its bouncing
     release: no new key down, at most one key up (the release step says if one comes)."""
     edges = bench.irq_count()
-    bench.bounce(1)
-    pressed = bench.events(count=2)
+    with bench.board.open_trace() as trace:
+        trace.mark(MARK)
+        bench.bounce(1)
+        pressed = bench.events(count=2)
+        traced = after_mark(trace.read(), MARK)
     edges_in = bench.irq_count() - edges
     bench.bounce(0)
     released = bench.events(count=2)
     step.note(press_events=triples(pressed), release_events=triples(released),
-              irqs_during_press=edges_in, bounces=BOUNCES, within_ms=BOUNCE_SECONDS * 1000)
+              irqs_during_press=edges_in, bounces=BOUNCES, within_ms=BOUNCE_SECONDS * 1000,
+              timeline=key_timeline(bench, traced, pressed))
     step.expect(edges_in > 2, f"the button's IRQ fired {edges_in} times for a press bouncing "
                 f"{BOUNCES} times: the bench did not bounce (or the IRQ is not on both edges)")
     step.expect(triples(pressed) == key_events(CODE, 1),
@@ -90,6 +97,21 @@ def bounce_step(bench: KeyBench, step: Step) -> None:
     step.expect(not keys(released, 1) and len(keys(released, 0)) <= 1,
                 f"a release bouncing {BOUNCES} times gave {len(keys(released, 1))} key downs "
                 f"and {len(keys(released, 0))} key ups, expected at most one key up")
+
+
+def key_timeline(bench: KeyBench, traced: list[TraceEvent],
+                 got: list[InputEvent]) -> Timeline:
+    """The press as the report draws it: each IRQ entry an edge, the module's work runs,
+    and the key as evdev reported it, on the trace's clock."""
+    irqs = [bench.irq] if bench.irq is not None else []
+    timeline = press_timeline(traced, irqs, NO_LED, (), bench.module)
+    t0 = timeline["t0"]
+    changes = [[round((e.time - t0) * 1e6, 1), e.value] for e in got
+               if e.type == ecodes.EV_KEY]
+    if changes:
+        timeline["tracks"].append({"id": "key", "kind": "line", "source": "evdev",
+                                   "label": "key (evdev)", "changes": [[0.0, 0], *changes]})
+    return timeline
 
 
 def held_step(bench: KeyBench, step: Step) -> None:
