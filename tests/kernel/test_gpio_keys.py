@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import random
+import subprocess
+from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
@@ -18,12 +20,14 @@ from pilab.kernel.holders import line_consumers
 from pilab.kernel.inputs import key_events
 from pilab.kernel.modules import loaded
 from pilab.labs.gpio_keys.bench import BOUNCES, KeyBench
+from pilab.labs.gpio_keys.lab import STEPS, UNLOAD, StepFn, unload_step
 from pilab.steps import Step, wait_for
 from pilab.wiring import load_wiring
 
 WIRING = load_wiring("gpio_keys")
 BUTTON = WIRING.buttons[0]
 DRIVE = WIRING.drive_pin(BUTTON)
+BOARD_FILE = "gpio_keys_board"  # kmods/gpio_keys_board.c: the kernel's driver on the header
 
 
 @pytest.fixture
@@ -114,6 +118,35 @@ def test_bad_bounce_requests_are_refused(board: VmGuestBoard, bad: str) -> None:
 
 def edge_seen(bench: KeyBench, before: int) -> bool:
     return bench.irq_count() > before
+
+
+@pytest.fixture
+def kernel_driver() -> Iterator[None]:
+    """The kernel's own gpio-keys driver (CONFIG_KEYBOARD_GPIO=m in Debian), unloaded after:
+    it shares its name with ours."""
+    assert not loaded("gpio_keys")
+    subprocess.run(["modprobe", "gpio_keys"], check=True, capture_output=True)
+    yield
+    subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize(("name", "fn"), STEPS, ids=[fn.__name__ for _, fn in STEPS])
+def test_the_kernels_gpio_keys_passes_every_step(board: VmGuestBoard, kernel_driver: None,
+                                                 name: str, fn: StepFn) -> None:
+    """The reference: the kernel's driver, bound by gpio_keys_board's platform device."""
+    step = Step(name)
+    with ExitStack() as stack:
+        bench = KeyBench(board, WIRING, stack)
+        bench.load(step, BOARD_FILE)
+        fn(bench, step)
+    board.modules.unload(BOARD_FILE)
+    print(name, step.reason, step.details)
+
+
+def test_the_kernels_gpio_keys_unloads_mid_debounce(board: VmGuestBoard,
+                                                    kernel_driver: None) -> None:
+    with ExitStack() as stack:
+        unload_step(board, KeyBench(board, WIRING, stack), Step(UNLOAD), BOARD_FILE)
 
 
 def test_unload_races_a_pending_debounce(board: VmGuestBoard) -> None:
