@@ -220,18 +220,18 @@ static void vgpio_changed(struct vgpio *vg, unsigned int off, bool old)
 }
 
 /*
- * A change of @off's level from @old made from outside: start the bounce
- * armed for it, or move the level a running bounce settles at.
+ * @off was written from outside (its level was @old): a change starts the
+ * bounce armed for it; during a bounce, the level written is where it settles.
  */
 static void vgpio_bounce_start(struct vgpio *vg, unsigned int off, bool old)
 {
 	struct vgpio_bounce *b = &vg->bounce;
 	bool level = vgpio_level(vg, off);
 
-	if (off != b->line || level == old)
+	if (off != b->line)
 		return;
-	b->settled = level;
-	if (!b->armed || b->flips)
+	b->settled = level;	/* even mid-bounce, where the line may be there */
+	if (!b->armed || b->flips || level == old)
 		return;
 	b->flips = 2 * b->armed;
 	b->armed = 0;
