@@ -4,7 +4,9 @@
  * led/buttons parameters, then request each line on its own (the guide's
  * gpio_request_array() is gone since Linux 6.10).
  *
- * Each module includes this once; its pr_fmt prefixes the messages.
+ * Each module includes this once; its pr_fmt prefixes the messages. A module
+ * with no LED (gpio_keys) uses only lab_pin_request(): the others are
+ * __maybe_unused.
  */
 #ifndef LAB_PINS_H
 #define LAB_PINS_H
@@ -25,7 +27,7 @@
 	(LINUX_VERSION_MAJOR * 256 + LINUX_VERSION_PATCHLEVEL >= (a) * 256 + (b))
 
 #if LAB_PINS_KERNEL_AT_LEAST(6, 17) && !IS_ENABLED(CONFIG_GPIOLIB_LEGACY)
-#error "intrpt, bottomhalf and bh_thread use the legacy GPIO number API: this kernel is built without CONFIG_GPIOLIB_LEGACY, rebuild it with CONFIG_GPIOLIB_LEGACY=y"
+#error "the GPIO labs use the legacy GPIO number API: this kernel is built without CONFIG_GPIOLIB_LEGACY, rebuild it with CONFIG_GPIOLIB_LEGACY=y"
 #include "stop-here-CONFIG_GPIOLIB_LEGACY-is-not-set.h"
 #endif
 
@@ -34,8 +36,9 @@
 #include <linux/printk.h>
 
 /* Refuse negative, duplicate or missing pins before touching any line. */
-static int __init lab_check_pins(int led, const int *buttons,
-				 unsigned int nr_buttons, unsigned int want)
+static int __init __maybe_unused lab_check_pins(int led, const int *buttons,
+						unsigned int nr_buttons,
+						unsigned int want)
 {
 	unsigned int i;
 
@@ -117,7 +120,7 @@ err_free:
  * The LED: an output, on a chip that does not sleep, because the labs switch
  * it with gpio_set_value() (from a hard IRQ handler in intrpt/bottomhalf).
  */
-static int __init lab_led_request(int gpio, const char *label)
+static int __init __maybe_unused lab_led_request(int gpio, const char *label)
 {
 	int ret;
 

@@ -23,6 +23,13 @@
  * Writing to a wired line's file overrides the wire until its source's
  * level changes again.
  *
+ * A contact bounces: /sys/kernel/debug/vgpio/<label>/bounce takes
+ * "<line> <bounces> <us>", and the line's next level change, whoever makes
+ * it (a program driving an output, a write to a line's file), bounces: the
+ * line flips back and forth <bounces> times, 2 * <bounces> more edges evenly
+ * spread over <us> microseconds by an hrtimer, then stays at the new level.
+ * A level change during the bounce becomes the level it settles at.
+ *
  * Any line can be an edge interrupt.  Edges are latched in a pending bitmap
  * and delivered from a hard irq_work, so handlers run in real hard-IRQ
  * context, as they do on a Pi.  Edges on a masked or disabled line are lost,
@@ -35,6 +42,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gpio/driver.h>
+#include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_work.h>
@@ -49,6 +57,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 /*
  * Kernel compatibility, all in one place.
@@ -68,8 +77,28 @@ static void vgpio_set_void(struct gpio_chip *gc, unsigned int offset, int value)
 	__builtin_choose_expr(__same_type((gc)->set, &vgpio_set),	\
 			      vgpio_set, vgpio_set_void)
 
+/*
+ * hrtimer_setup() replaced hrtimer_init() and a separate .function in 6.13.
+ * (Major and patchlevel, not LINUX_VERSION_CODE, which checkpatch flags.)
+ */
+#define VGPIO_KERNEL_AT_LEAST(a, b) \
+	(LINUX_VERSION_MAJOR * 256 + LINUX_VERSION_PATCHLEVEL >= (a) * 256 + (b))
+
+static void vgpio_hrtimer_setup(struct hrtimer *timer,
+				enum hrtimer_restart (*fn)(struct hrtimer *))
+{
+#if VGPIO_KERNEL_AT_LEAST(6, 13)
+	hrtimer_setup(timer, fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+#else
+	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	timer->function = fn;
+#endif
+}
+
 #define VGPIO_MAX_LINES		1024
 #define VGPIO_MAX_LABEL		32	/* GPIO_MAX_NAME_SIZE of the uAPI */
+#define VGPIO_MAX_BOUNCES	1000
+#define VGPIO_MAX_BOUNCE_US	USEC_PER_SEC
 
 static char *label = "vgpio";
 module_param(label, charp, 0444);
@@ -99,6 +128,16 @@ struct vgpio_line {
 	char name[16];			/* "GPIO" and any u32: W=1 checks the range */
 };
 
+/* A bouncing contact on one line; all but the timer under vg->lock. */
+struct vgpio_bounce {
+	struct hrtimer timer;
+	unsigned int line;
+	unsigned int armed;		/* bounces at the line's next change; 0: none */
+	unsigned int flips;		/* flips still to make; 0: not bouncing */
+	bool settled;			/* the level it ends at */
+	ktime_t gap;			/* between two flips */
+};
+
 struct vgpio {
 	struct gpio_chip gc;
 	struct platform_device *pdev;
@@ -118,6 +157,7 @@ struct vgpio {
 	DECLARE_BITMAP(falling, VGPIO_MAX_LINES);
 	DECLARE_BITMAP(pending, VGPIO_MAX_LINES);
 	DECLARE_BITMAP(todo, VGPIO_MAX_LINES);	/* wire propagation */
+	struct vgpio_bounce bounce;
 
 	struct vgpio_line lines[];
 };
@@ -179,6 +219,53 @@ static void vgpio_changed(struct vgpio *vg, unsigned int off, bool old)
 	}
 }
 
+/*
+ * @off was written from outside (its level was @old): a change starts the
+ * bounce armed for it; during a bounce, the level written is where it settles.
+ */
+static void vgpio_bounce_start(struct vgpio *vg, unsigned int off, bool old)
+{
+	struct vgpio_bounce *b = &vg->bounce;
+	bool level = vgpio_level(vg, off);
+
+	if (off != b->line)
+		return;
+	b->settled = level;	/* even mid-bounce, where the line may be there */
+	if (!b->armed || b->flips || level == old)
+		return;
+	b->flips = 2 * b->armed;
+	b->armed = 0;
+	hrtimer_start(&b->timer, b->gap, HRTIMER_MODE_REL_HARD);
+}
+
+/* Hard-IRQ context: one flip of the bouncing line. */
+static enum hrtimer_restart vgpio_bounce_flip(struct hrtimer *timer)
+{
+	struct vgpio *vg = container_of(timer, struct vgpio, bounce.timer);
+	struct vgpio_bounce *b = &vg->bounce;
+	enum hrtimer_restart again = HRTIMER_NORESTART;
+	unsigned long flags;
+	unsigned int off;
+	bool old;
+
+	raw_spin_lock_irqsave(&vg->lock, flags);
+	if (b->flips) {
+		off = b->line;
+		b->flips--;
+		old = vgpio_level(vg, off);
+		/* odd flips left: away from the settled level; none: at it */
+		__assign_bit(off, test_bit(off, vg->is_out) ? vg->driven : vg->applied,
+			     b->settled ^ (b->flips & 1));
+		vgpio_changed(vg, off, old);
+		if (b->flips) {
+			hrtimer_forward_now(timer, b->gap);
+			again = HRTIMER_RESTART;
+		}
+	}
+	raw_spin_unlock_irqrestore(&vg->lock, flags);
+	return again;
+}
+
 /* Set bit @off of @map to @val and propagate the consequences. */
 static void vgpio_update(struct vgpio *vg, unsigned long *map,
 			 unsigned int off, bool val)
@@ -190,6 +277,7 @@ static void vgpio_update(struct vgpio *vg, unsigned long *map,
 	old = vgpio_level(vg, off);
 	__assign_bit(off, map, val);
 	vgpio_changed(vg, off, old);
+	vgpio_bounce_start(vg, off, old);
 	raw_spin_unlock_irqrestore(&vg->lock, flags);
 }
 
@@ -251,6 +339,7 @@ static int vgpio_direction_output(struct gpio_chip *gc, unsigned int offset,
 	__assign_bit(offset, vg->driven, value);
 	__set_bit(offset, vg->is_out);
 	vgpio_changed(vg, offset, old);
+	vgpio_bounce_start(vg, offset, old);
 	raw_spin_unlock_irqrestore(&vg->lock, flags);
 	return 0;
 }
@@ -413,6 +502,45 @@ static ssize_t vgpio_dbg_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+/* "<line> <bounces> <us>": arm a bounce for the line's next level change. */
+static ssize_t vgpio_bounce_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct vgpio *vg = file->private_data;
+	unsigned int line, bounces, us;
+	unsigned long flags;
+	char buf[40];
+	int ret = count;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%u %u %u", &line, &bounces, &us) != 3 ||
+	    line >= vg->gc.ngpio || !bounces || bounces > VGPIO_MAX_BOUNCES ||
+	    !us || us > VGPIO_MAX_BOUNCE_US)
+		return -EINVAL;
+
+	raw_spin_lock_irqsave(&vg->lock, flags);
+	if (vg->bounce.flips) {
+		ret = -EBUSY;		/* one bounce at a time */
+	} else {
+		vg->bounce.line = line;
+		vg->bounce.armed = bounces;
+		vg->bounce.gap = ns_to_ktime(div_u64((u64)us * NSEC_PER_USEC,
+						     2 * bounces));
+	}
+	raw_spin_unlock_irqrestore(&vg->lock, flags);
+	return ret;
+}
+
+static const struct file_operations vgpio_bounce_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= vgpio_bounce_write,
+};
+
 static const struct file_operations vgpio_line_fops = {
 	.owner	= THIS_MODULE,
 	.open	= simple_open,
@@ -434,6 +562,7 @@ static void vgpio_debugfs_init(struct vgpio *vg)
 			vg->gc.label, PTR_ERR(dir));
 
 	debugfs_create_u32("base", 0444, dir, &vg->base);
+	debugfs_create_file("bounce", 0200, dir, vg, &vgpio_bounce_fops);
 	for (i = 0; i < vg->gc.ngpio; i++)
 		debugfs_create_file(vg->lines[i].name, 0644, dir,
 				    &vg->lines[i], &vgpio_line_fops);
@@ -593,6 +722,7 @@ static int __init vgpio_init(void)
 	if (!vg)
 		return -ENOMEM;
 	raw_spin_lock_init(&vg->lock);
+	vgpio_hrtimer_setup(&vg->bounce.timer, vgpio_bounce_flip);
 	vg->irq_work = IRQ_WORK_INIT_HARD(vgpio_irq_work);
 	vg->gc.ngpio = ngpio;
 
@@ -651,6 +781,7 @@ static void __exit vgpio_exit(void)
 	 * the last one before the irq domain goes away with the chip.
 	 */
 	debugfs_remove_recursive(vg->dbg_root);
+	hrtimer_cancel(&vg->bounce.timer);
 	irq_work_sync(&vg->irq_work);
 	gpiochip_remove(&vg->gc);
 	platform_device_unregister(vg->pdev);

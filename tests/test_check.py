@@ -31,6 +31,8 @@ from pilab.check.report import as_dict
 from pilab.labs import entry
 from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
+from pilab.labs.gpio_keys.lab import STEPS as GPIO_KEYS_STEPS
+from pilab.labs.gpio_keys.lab import UNLOAD as KEY_UNLOAD
 from pilab.vmhost.image import headers_release
 from pilab.vmhost.kernels import resolve
 
@@ -47,6 +49,9 @@ BAD = "bad pins are refused cleanly"
 RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
 TASKLET = "tasklet: a tasklet the handler schedules toggles the LED at every press"
 THREAD = "thread: the IRQ's thread toggles the LED at every press"
+KEY_STEPS = {fn.__name__: name for name, fn in GPIO_KEYS_STEPS}
+KEY_BOUNCE, KEY_RELEASE = KEY_STEPS["bounce_step"], KEY_STEPS["release_step"]
+KEY_QUICK, KEY_LATENCY = KEY_STEPS["quick_step"], KEY_STEPS["latency_step"]
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "intrpt": {
         OURS: set(),
@@ -62,6 +67,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "bottomhalf": {
         OURS: set(),
         "no_tasklet_kill": {RUNS, PENDING},
+    },
+    "gpio_keys": {
+        OURS: set(),
+        "no_debounce": {KEY_BOUNCE},
+        # A key still down cannot go down again: every check that presses twice fails too.
+        "never_release": {KEY_RELEASE, KEY_QUICK, KEY_LATENCY},
+        "leaks_input": {KEY_UNLOAD},  # last: the leaked device stays for the rest of the boot
     },
     "latency": {
         # path= checked, then ignored: the hard handler answers every path. Its hardirq

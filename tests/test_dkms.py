@@ -29,6 +29,20 @@ def _conf(key: str) -> list[str]:
     return re.findall(pattern, CONF.read_text(), flags=re.M)
 
 
+def _installed_names() -> list[str]:
+    """The module files DKMS makes: BUILT_MODULE_NAME[i], or DEST_MODULE_NAME[i] if given."""
+    text = CONF.read_text()
+    built = dict(re.findall(r'^BUILT_MODULE_NAME\[(\d+)\]="(\w+)"$', text, flags=re.M))
+    built.update(re.findall(r'^DEST_MODULE_NAME\[(\d+)\]="(\w+)"$', text, flags=re.M))
+    return sorted(built.values())
+
+
+def test_the_lab_module_named_like_a_kernel_driver_is_installed_under_another_name() -> None:
+    """gpio_keys in /updates would outrank the kernel's own gpio_keys.ko for modprobe."""
+    assert "gpio_keys" in _conf("BUILT_MODULE_NAME")
+    assert "gpio_keys" not in _installed_names()
+
+
 def _kbuild_modules() -> list[str]:
     return re.findall(r"^obj-m\s*\+?=\s*(\w+)\.o", (KMOD_DIR / "Kbuild").read_text(), flags=re.M)
 
@@ -86,7 +100,7 @@ def test_dkms_add_build_remove(dkms_trees: tuple[list[str], Path]) -> None:
     assert built.returncode == 0, detail
     modules = next((tree / "pilab" / version / release).glob("*/module"))
     built_names = sorted(p.name.split(".ko")[0] for p in modules.glob("*.ko*"))
-    assert built_names == sorted(_conf("BUILT_MODULE_NAME"))
+    assert built_names == _installed_names()
     status = dkms("status", "-m", "pilab")
     assert f"pilab/{version}, {release}" in status.stdout and "built" in status.stdout
     removed = dkms("remove", "-m", "pilab", "-v", version, "--all")

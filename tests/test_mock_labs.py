@@ -10,7 +10,7 @@ from pilab.runner import run_lab
 from pilab.steps import FAILED, PASSED
 
 
-@pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread"])
+@pytest.mark.parametrize("lab", ["intrpt", "bottomhalf", "bh_thread", "gpio_keys"])
 def test_lab_passes_on_mock(lab: str) -> None:
     result = run_lab(lab, "mock", out=None)
     assert result.status == PASSED, result.steps
@@ -89,3 +89,47 @@ def test_halves_manual_mode_sees_hand_presses(lab: str, monkeypatch: pytest.Monk
     monkeypatch.setattr("pilab.labs.common.halves.MANUAL_WORK_MS", 300)
     result = scenarios.manual_run_with_simulated_hand("mock", lab, monkeypatch)
     assert result.status == PASSED, [(s.name, s.reason) for s in result.steps]
+
+
+def failed_steps(lab: str) -> set[str]:
+    result = run_lab(lab, "mock", out=None)
+    return {step.name for step in result.steps if step.status == FAILED}
+
+
+def test_gpio_keys_without_debounce_fails_the_bounce_step_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that reads the level at every edge types a key per bounce."""
+    from pilab.labs.gpio_keys.lab import STEPS, bounce_step
+    from pilab.labs.gpio_keys.model import GpioKeysModel
+
+    monkeypatch.setattr(GpioKeysModel, "on_edge", GpioKeysModel.read)
+    assert failed_steps("gpio_keys") == {name for name, fn in STEPS if fn is bounce_step}
+
+
+def test_gpio_keys_never_releasing_fails_every_step_after_the_first_press(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One load for the whole run: the key stays down, and the input core passes no
+    second key down. (``pilab check`` loads afresh per check: tests/test_check.py.)"""
+    from pilab.labs.gpio_keys.lab import STEPS, device_step, press_step
+    from pilab.labs.gpio_keys.model import GpioKeysModel
+
+    real = GpioKeysModel.read
+
+    def press_only(self: GpioKeysModel) -> None:
+        if self.pin.state:
+            real(self)
+        else:
+            self.pressed = False
+
+    monkeypatch.setattr(GpioKeysModel, "read", press_only)
+    assert failed_steps("gpio_keys") == {name for name, fn in STEPS
+                                         if fn not in (device_step, press_step)}
+
+
+def test_gpio_keys_leaking_its_device_fails_the_unload_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pilab.labs.gpio_keys.lab import UNLOAD
+    from pilab.labs.gpio_keys.model import GpioKeysModel
+
+    monkeypatch.setattr(GpioKeysModel, "unload", GpioKeysModel.release)
+    assert failed_steps("gpio_keys") == {UNLOAD}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from pilab.errors import ConfigError
 if TYPE_CHECKING:
     from gpiozero import Factory
 
+    from pilab.kernel.inputs import InputReader
     from pilab.kernel.klog import LogCursor
     from pilab.kernel.trace import Recorder
     from pilab.pimodels import PiModel
@@ -76,6 +78,33 @@ class Board(ABC):
         Only boards that can simulate a hand (vm, mock) implement it.
         """
         raise NotImplementedError(f"the {self.name} board has no simulated hands")
+
+    def bounce(self, bcm: int, level: int, bounces: int, seconds: float) -> None:
+        """Take output *bcm* (its pin factory's) to *level* through a bouncing contact.
+
+        The line reaches *level*, then flips back and forth *bounces* times, its
+        2 * *bounces* more edges evenly spread over *seconds*, and stays. Here the
+        flips come from this process: microseconds apart on a Pi.
+        """
+        pin = self.pin_factory.pin(bcm)
+        gap = seconds / (2 * bounces)
+        start = time.perf_counter()
+        for flip in range(2 * bounces + 1):
+            while time.perf_counter() < start + flip * gap:
+                pass  # a sleep would oversleep by more than the gap
+            pin.state = level ^ (flip & 1)
+
+    def input_nodes(self) -> set[str]:
+        """The input devices there are now, by node (/dev/input/eventN)."""
+        from pilab.kernel.inputs import evdev_nodes
+
+        return evdev_nodes()
+
+    def open_input(self, node: str) -> InputReader:
+        """Open input device *node* to read its events."""
+        from pilab.kernel.inputs import EvdevReader
+
+        return EvdevReader(node)
 
     def irq_of(self, bcm: int) -> int | None:
         """The IRQ number of BCM line *bcm* once a module requested it (None: unknown)."""

@@ -10,6 +10,7 @@ from gpiozero.pins.mock import MockConnectedPin, MockFactory
 
 from pilab.boards.base import Board, ModuleLoader
 from pilab.errors import ModuleError
+from pilab.kernel.inputs import InputReader
 from pilab.kernel.klog import LogCursor
 from pilab.kernel.trace import Recorder
 from pilab.labs.common.model import IRQ_BASE, KernelModel, ModelKernel
@@ -87,6 +88,12 @@ class MockBoard(Board):
         """Set a line's level from outside, as a hand on a button would."""
         pin = self._factory.pin(bcm)
         pin.drive_high() if level else pin.drive_low()
+
+    def input_nodes(self) -> set[str]:
+        return set(self.kernel.inputs)
+
+    def open_input(self, node: str) -> InputReader:
+        return self.kernel.inputs[node].open()
 
     def irq_count(self, irq: int) -> int:
         return self.kernel.irq_counts.get(irq, 0)

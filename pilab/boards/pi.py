@@ -65,3 +65,11 @@ class PiBoard(KernelBoard):
             super().apply_level(bcm, level)
         else:
             self._vgpio.apply_level(bcm, level)
+
+    def bounce(self, bcm: int, level: int, bounces: int, seconds: float) -> None:
+        """A real Pi flips the drive pin from here; emulated, vgpio flips it."""
+        if self._vgpio is None:
+            super().bounce(bcm, level, bounces, seconds)
+            return
+        self._vgpio.arm_bounce(bcm, bounces, seconds)
+        self.pin_factory.pin(bcm).state = level

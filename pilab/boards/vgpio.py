@@ -34,6 +34,11 @@ class VgpioHeader:
         self._loader.load("vgpio", **params)
         return find_chip((self.model.label,))
 
+    def arm_bounce(self, bcm: int, bounces: int, seconds: float) -> None:
+        """Make line *bcm*'s next level change bounce *bounces* times within *seconds*."""
+        with open(DEBUGFS / self.model.label / "bounce", "w") as f:
+            f.write(f"{bcm} {bounces} {max(1, round(seconds * 1e6))}\n")
+
     def apply_level(self, bcm: int, level: int) -> None:
         """Set a line's level from outside, as a hand on a button would."""
         with open(DEBUGFS / self.model.label / f"GPIO{bcm}", "w") as f:

@@ -39,3 +39,8 @@ class VmGuestBoard(KernelBoard):
 
     def apply_level(self, bcm: int, level: int) -> None:
         self.header.apply_level(bcm, level)
+
+    def bounce(self, bcm: int, level: int, bounces: int, seconds: float) -> None:
+        """vgpio flips the line (an hrtimer): a program under TCG cannot, 150 µs apart."""
+        self.header.arm_bounce(bcm, bounces, seconds)
+        self.pin_factory.pin(bcm).state = level

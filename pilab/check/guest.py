@@ -31,6 +31,7 @@ HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
 OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
 BEAT_SECONDS = 2.0  # the heartbeat: a frozen kernel falls silent (see pilab.check.host)
+INPUT_CLASS = Path("/sys/class/input")
 _MARKING = threading.Lock()
 
 
@@ -153,12 +154,19 @@ def leftovers(jobs: dict[str, tuple[CheckContext, list[str]]]) -> list[str]:
     return sorted(name for name in names if loaded(name))
 
 
+def input_devices() -> set[str]:
+    """The input devices there are, by sysfs name: a listing reads no device's attributes,
+    which for a device its module leaked would read freed memory."""
+    return {p.name for p in INPUT_CLASS.glob("input[0-9]*")}
+
+
 def restart(progress: Progress, left: list[str]) -> None:
-    """The last check left *left* loaded: every later check would trip on it. Reboot:
-    the host starts the VM again for the checks not yet run."""
+    """The last check left *left* behind (modules loaded, input devices of a module that
+    is gone): every later check would trip on it. Reboot: the host starts the VM again
+    for the checks not yet run."""
     progress.running = None
     progress.save()
-    marker("restart", f"left loaded: {', '.join(left)}")
+    marker("restart", f"left behind: {', '.join(left)}")
     with open("/proc/sysrq-trigger", "w") as f:
         f.write("b")
 
@@ -182,6 +190,11 @@ def run_jobs(jobs: dict[str, tuple[CheckContext, list[str]]], results_file: Path
 
 def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progress,
               results_file: Path, in_vm: bool, deadline: float | None) -> None:
+    # Input devices the last check left after its teardown unloaded everything: a
+    # module that never unregistered its device. udev reads such a device's attributes
+    # sooner or later, through pointers into the module that is gone: an Oops in some
+    # later check. A restart keeps that check's grade its own.
+    leaked: set[str] = set()
     for job, (ctx, names) in jobs.items():
         for check in ctx.entry.checks:
             if check.name not in names:
@@ -193,6 +206,7 @@ def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progres
                 marker("end", check.name)
                 continue
             left = leftovers(jobs) if in_vm else []
+            left += [f"input device {name}" for name in sorted(leaked)]
             if left:
                 restart(progress, left)
                 time.sleep(60)  # the reboot takes the VM down meanwhile
@@ -203,7 +217,9 @@ def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progres
             if in_vm:
                 threading.Thread(target=_watchdog, args=(progress, job, check, done),
                                  daemon=True).start()
+            inputs = input_devices() if in_vm else set()
             result = run_check(ctx, check)
+            leaked = input_devices() - inputs if in_vm else set()
             done.set()
             if in_vm:
                 _no_stray_files(result, results_file.parent)

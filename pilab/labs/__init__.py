@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pilab.labs.common.lab import Lab
     from pilab.labs.common.model import KernelModel
 
-LABS = ("intrpt", "bottomhalf", "bh_thread", "vkbd", "kbleds", "latency")
+LABS = ("intrpt", "bottomhalf", "bh_thread", "vkbd", "kbleds", "latency", "gpio_keys")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from pilab.check.context import CheckContext
 from pilab.check.guest import MARK, run_jobs
 from pilab.check.host import PENDING, CheckRun, Console, Deadline, Job, so_far
@@ -63,3 +65,31 @@ def test_a_run_so_far_marks_the_pending_checks() -> None:
         *[(n, NOT_RUN) for n in names[1:]]]
     assert {r.reason for r in now.results[3:]} == {PENDING}
     assert len(run.results) == 2, "the job's own run is left as it was"
+
+
+def test_a_check_leaving_an_input_device_restarts_the_vm_before_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module that leaked its input device crashes whoever reads it next (udev): the
+    guest reboots before the next check, once, naming the device."""
+    import pilab.check.guest as guest
+
+    names = [c.name for c in entry("gpio_keys").checks][:3]
+    ctx = CheckContext(entry("gpio_keys"), tmp_path, ["gpio_keys"], {}, "vm", None)
+    devices, ran, restarts = {"input0"}, [], []
+
+    def run_check(ctx: CheckContext, check: Check) -> CheckResult:
+        ran.append(check.name)
+        if check.name == names[0]:
+            devices.add("input7")
+        return CheckResult(check.name)
+
+    monkeypatch.setattr(guest, "run_check", run_check)
+    monkeypatch.setattr(guest, "input_devices", lambda: set(devices))
+    monkeypatch.setattr(guest, "leftovers", lambda jobs: [])
+    monkeypatch.setattr(guest, "_watchdog", lambda *args: None)
+    monkeypatch.setattr(guest, "restart", lambda progress, left: restarts.append(
+        (list(ran), left)))
+    monkeypatch.setattr(guest.time, "sleep", lambda seconds: None)
+    done = run_jobs({"s0": (ctx, names)}, tmp_path / "progress.json", in_vm=True)
+    assert [r.name for r in done["s0"]] == names
+    assert restarts == [([names[0]], ["input device input7"])]

@@ -13,8 +13,9 @@ from pilab.errors import ConfigError
 from pilab.labs import LABS, entry, kernel_modules, model_of_module
 
 KMODS = Path(__file__).resolve().parents[2] / "kmods"
-# Built with the labs' modules but loaded by no lab: the VM's virtual GPIO header.
-KIT_ONLY = ["vgpio"]
+# Built with the labs' modules but loaded by no lab: the VM's virtual GPIO header, and
+# the board file that puts the kernel's own gpio-keys driver on it (gpio_keys's reference).
+KIT_ONLY = ["vgpio", "gpio_keys_board"]
 
 
 def kbuild_modules(text: str) -> list[str]:

@@ -11,6 +11,7 @@ from gpiozero import Factory
 from gpiozero.pins import Pin
 
 from pilab.errors import ModuleError
+from pilab.kernel.inputs import ModelInput
 from pilab.kernel.klog import ModelLog
 from pilab.kernel.modules import describe_load_error
 from pilab.kernel.trace import ModelTrace
@@ -31,6 +32,7 @@ class ModelKernel:
         self.irq_counts: dict[int, int] = {}
         self.irq_handlers: dict[int, list[str]] = {}  # irq -> the models' handler names
         self.trace = ModelTrace()
+        self.inputs: dict[str, ModelInput] = {}  # node -> the input device a model registered
 
 
 class KernelModel:
@@ -71,8 +73,9 @@ class KernelModel:
             for info, refs in reservations.items()
         )
 
-    def watch(self, pin: Pin, line: int, handler: Callable[[], None]) -> int:
-        """request_irq() on a rising edge; returns the IRQ number."""
+    def watch(self, pin: Pin, line: int, handler: Callable[[], None],
+              edges: str = "rising") -> int:
+        """request_irq() on *edges* ("rising", "both"); returns the IRQ number."""
         irq = IRQ_BASE + line
         self.kernel.irq_counts.setdefault(irq, 0)
 
@@ -86,7 +89,7 @@ class KernelModel:
                 trace.emit("irq_handler_exit", irq=irq, ret="handled")
 
         pin.function = "input"
-        pin.edges = "rising"
+        pin.edges = edges
         pin.when_changed = on_edge
         self._watched.append((pin, irq))
         self._handlers.append(on_edge)
