@@ -95,7 +95,7 @@ def test_paths_that_failed_their_step_are_left_out_and_named() -> None:
                                                                               "thread")}),
                 "vm", failed=["thread", "tasklet"])
     assert step.reason == ("hardirq 46 µs < cdev 1039 µs < gpiozero 4637 µs; not compared: "
-                           "tasklet, thread (their steps failed)")
+                           "tasklet, thread (their steps did not pass)")
     assert step.details["not_compared"] == ["tasklet", "thread"]
     with pytest.raises(StepFailed, match="median of tasklet"):
         check_order(Step("order"), medians(**ignored), "vm")
