@@ -274,11 +274,11 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     """Build and check one submission; ``Total: N/M`` is the last line (--format text)."""
     from pilab.check import formats, report
-    from pilab.check.host import check_lab
+    from pilab.check.host import check_lab, check_names
     from pilab.check.suite import score
 
     board = _check_board(args)
-    names = formats.check_names(args.lab)
+    names = check_names(args.lab)
     weights = formats.load_weights(args.weights, names) if args.weights else None
     output = args.output or formats.default_output(args.format)
     if output is not None and not output.parent.is_dir():

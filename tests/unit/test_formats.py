@@ -14,13 +14,12 @@ import jsonschema
 import pytest
 
 from pilab.check.formats import (
-    check_names,
     full_marks,
     load_weights,
     render,
     write_atomically,
 )
-from pilab.check.host import CheckRun
+from pilab.check.host import CheckRun, check_names
 from pilab.check.suite import CheckResult, failed
 from pilab.cli import _parser
 from pilab.errors import ConfigError
