@@ -18,8 +18,8 @@ NAMES = check_names("intrpt")
 CYCLES = NAMES[-1]
 
 
-def a_run(boots: int = 1, **changed: CheckResult) -> CheckRun:
-    results = [changed.get(name, CheckResult(name)) for name in NAMES]
+def a_run(changed: dict[str, CheckResult] | None = None, boots: int = 1) -> CheckRun:
+    results = [(changed or {}).get(name, CheckResult(name)) for name in NAMES]
     return CheckRun("intrpt", ["/subs/alice"], "6.1.0-57-amd64", "vm", results, boots=boots,
                     finished=True)
 
@@ -27,11 +27,11 @@ def a_run(boots: int = 1, **changed: CheckResult) -> CheckRun:
 def flaky() -> list[CheckRun]:
     slow = failed(CYCLES, "cycle 7: the LED stayed off", "a bottom half outlived the unload",
                   ["BUG: unable to handle page fault"])
-    return [a_run(), a_run(2, **{CYCLES: slow}), a_run()]
+    return [a_run(), a_run({CYCLES: slow}, boots=2), a_run()]
 
 
 def test_the_same_verdicts_are_one_run() -> None:
-    runs = [a_run(), a_run(3), a_run()]
+    runs = [a_run(), a_run(boots=3), a_run()]
     merged = merge(runs)
     assert [r.status for r in merged.results] == ["passed"] * len(NAMES)
     assert merged.boots == 3 and unstable(merged) == []
@@ -69,6 +69,6 @@ def test_unstable_is_shown_in_every_output() -> None:
 def test_a_check_that_could_not_run_is_no_verdict() -> None:
     """The VM lost in one run: the submission is not graded, the check not unstable."""
     lost = not_run(CYCLES, "the VM gave no result (exit code 255)")
-    merged = merge([a_run(), a_run(**{CYCLES: lost}), a_run()])
+    merged = merge([a_run(), a_run({CYCLES: lost}), a_run()])
     assert merged.results[-1].status == NOT_RUN and unstable(merged) == []
     assert merged.why_not_graded == "the VM gave no result (exit code 255)"
