@@ -18,7 +18,7 @@ from pilab.boards import BOARDS, board_name, refuse_model_on_a_pi
 from pilab.check.formats import FORMAT_HELP, FORMATS
 from pilab.errors import ConfigError, PilabError
 from pilab.guest import NOT_FOUND, cannot_run, command_missing, in_guest
-from pilab.labs import LABS, expand, lab_named
+from pilab.labs import LABS, entry, expand, lab_named
 from pilab.output import render_json, render_table, to_json, write_junit
 from pilab.pimodels import PI_MODELS
 from pilab.signals import exit_code, signal_of, stop_on_signals
@@ -107,6 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true",
                        help="print a JSON list, pilab check's object per submission")
     grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="also write JUnit XML")
+    grade.add_argument("--results", type=Path, metavar="DIR",
+                       help="write each submission's result there (a JSON file each) as soon "
+                       "as it is known: a grade stopped midway loses no finished submission")
+    grade.add_argument("--resume", action="store_true",
+                       help="with --results: skip the submissions already graded there with "
+                       "the same sources, lab, kernel, board, model, --repeat and pilab")
+    grade.add_argument("--repeat", type=_count, default=1, metavar="N",
+                       help="grade each submission N times, each on a fresh load; a check "
+                       "whose verdict differs between them is 'unstable' and scores nothing")
 
     check_guest = sub.add_parser("_check", help=argparse.SUPPRESS)
     check_guest.add_argument("jobs", type=Path)
@@ -236,6 +245,13 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _count(value: str) -> int:
+    """argparse type for --repeat: a whole number, 1 or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: say how many times, e.g. 3")
+    return int(value)
+
+
 def _deadline(args: argparse.Namespace) -> Deadline | None:
     from pilab.check.host import Deadline
 
@@ -296,11 +312,11 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     """Build and check one submission; ``Total: N/M`` is the last line (--format text)."""
     from pilab.check import formats, report
-    from pilab.check.host import check_lab
+    from pilab.check.host import check_lab, check_names
     from pilab.check.suite import score
 
     board = _check_board(args)
-    names = formats.check_names(args.lab)
+    names = check_names(args.lab)
     weights = formats.load_weights(args.weights, names) if args.weights else None
     output = args.output or formats.default_output(args.format)
     if output is not None and not output.parent.is_dir():
@@ -338,17 +354,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    """Check every submission in as few VM boots as crashes allow; a table of scores."""
+    """Check every submission in as few VM boots as crashes allow; a table of scores.
+
+    Exit 0: all at full marks; 1: some lost marks; 3: some could not be graded.
+    """
     from pilab.check import report
-    from pilab.check.host import grade_lab
+    from pilab.check.gradebook import GradeRequest, grade
     from pilab.check.suite import score
 
     for directory in args.dirs:
         if not directory.is_dir():
             raise ConfigError(f"{directory} is not a directory (one directory per submission)")
+    if args.resume and args.results is None:
+        raise ConfigError("--resume takes --results DIR: the results to resume from")
+    entry(args.lab)  # an unknown lab is named before --results is made
     board = _check_board(args)
-    runs = grade_lab(args.lab, [[d] for d in args.dirs], board, args.model, kernel=args.kernel,
-                     deadline=_deadline(args))
+    runs = grade(GradeRequest(args.lab, args.dirs, board, args.model, args.kernel,
+                              _deadline(args), args.repeat, args.results, args.resume))
     names = [d.name or str(d) for d in args.dirs]
     print(to_json([report.as_dict(run) for run in runs]) if args.json
           else report.grade_table(runs, names))
@@ -356,6 +378,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         args.csv.write_text(report.grade_csv(runs, names))
     if args.junit_xml:
         args.junit_xml.write_text(report.junit_xml(runs) + "\n")
+    if any(run.why_not_graded for run in runs):
+        return EXIT_CANNOT_RUN
     return EXIT_OK if all(score(r.results)[0] == score(r.results)[1] for r in runs) \
         else EXIT_FAILED
 

@@ -53,13 +53,6 @@ class Scored:
         return self.result.status in (PASSED, SKIPPED)
 
 
-def check_names(lab: str) -> list[str]:
-    """The names a weights file may give points to: builds, interface and the lab's."""
-    from pilab.labs import entry
-
-    return ["builds", "interface", *(c.name for c in entry(lab).checks)]
-
-
 def load_weights(path: Path, names: list[str]) -> Weights:
     """Points per check from a TOML file of ``"check name" = points``; a ConfigError for
     anything else (an unknown check is listed with the real names)."""
@@ -235,14 +228,21 @@ def default_output(fmt: str) -> Path | None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """*text* into *path* through a temporary file and a rename: a reader (or a SIGKILL)
-    never sees half a file."""
+    """*text* into *path* through a temporary file, synced, and a rename: a reader (or a
+    SIGKILL, or the machine going down) never sees half a file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text if text.endswith("\n") else text + "\n")
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself on disk
+    finally:
+        os.close(directory)

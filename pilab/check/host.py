@@ -9,7 +9,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,7 +17,7 @@ from pilab.check.guest import MARK
 from pilab.check.interface import interface_check
 from pilab.check.kbuild import BuildResult, build_submission
 from pilab.check.submission import Submission, gather
-from pilab.check.suite import Check, CheckResult, failed, not_run, out_of_time
+from pilab.check.suite import NOT_RUN, Check, CheckResult, failed, not_run, out_of_time
 from pilab.errors import ConfigError, VmError
 from pilab.kernel.build import module_dir
 from pilab.kernel.klog import crash_excerpt
@@ -54,6 +54,22 @@ class CheckRun:
     results: list[CheckResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # the submission's build files
     boots: int = 0
+    not_graded: str = ""  # why pilab could not grade it (the VM failed), if it could not
+    finished: bool = False  # every check has its result (not so while the checks run)
+
+    @property
+    def why_not_graded(self) -> str:
+        """Why this run is no grade ('' when it is one): pilab failed, or a check could not
+        run (the VM gave nothing, the --deadline). A check the module failed is a grade."""
+        return self.not_graded or next((r.reason for r in self.results
+                                        if r.status == NOT_RUN), "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "results": [r.to_dict() for r in self.results]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckRun:
+        return cls(**{**data, "results": [CheckResult.from_dict(r) for r in data["results"]]})
 
 
 class Console:
@@ -167,6 +183,12 @@ class Job:
     downs: int = 0  # times one of its checks ended the VM
 
 
+def check_names(lab: str) -> list[str]:
+    """Every check a run of *lab* has, in order: builds, interface, then the lab's own (the
+    columns of a grade table, the names a weights file may give points to)."""
+    return ["builds", "interface", *(c.name for c in entry(lab).checks)]
+
+
 def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str = "vm",
                 model: str | None = None, kernel: VmKernel | None = None) -> Job:
     """Build a submission (or the kit's module) and settle what is left to check.
@@ -208,13 +230,15 @@ def so_far(job: Job) -> CheckRun:
             results.append(job.results[check.name])
         elif check.name in job.todo:
             results.append(not_run(check.name, PENDING))
-    return replace(job.run, results=results)
+    finished = all(name in job.results for name in job.todo)
+    return replace(job.run, results=results, finished=finished)
 
 
 def finish_job(job: Job) -> CheckRun:
     """The job's results in the lab's order; its build directory removed."""
     names = [c.name for c in entry(job.run.lab).checks]
     job.run.results += [job.results[name] for name in names if name in job.results]
+    job.run.finished = True
     if job.built is not None and job.built.directory is not None:
         shutil.rmtree(job.built.directory, ignore_errors=True)
     return job.run
@@ -256,11 +280,13 @@ def grade_lab(lab: str, submissions: list[list[Path] | None], board: str = "vm",
 def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
                model: str | None = None, out: TextIO | None = sys.stderr,
                kernel: str = DEFAULT, deadline: Deadline | None = None,
-               progress: Progress | None = None) -> list[CheckRun]:
+               progress: Progress | None = None, repeat: int = 1) -> list[CheckRun]:
     """Check submissions of any labs, (lab, sources) each, all in the same VM boots.
 
     *deadline*: checks that could end past it are not started (each says so);
-    *progress*: told every run so far whenever a check ends, and before the first boot.
+    *progress*: told every run so far whenever a check ends, and before the first boot;
+    *repeat*: each submission's checks run that many times, each time on a fresh load of
+    the same build: the runs come back *repeat* by *repeat*, in the items' order.
     """
     for lab in dict.fromkeys(lab for lab, _ in items):
         entry(lab)  # an unknown lab is named before anything is fetched or built
@@ -269,8 +295,10 @@ def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
     jobs: dict[str, Job] = {}
     try:
         for index, (lab, sources) in enumerate(items):
-            jobs[f"s{index}"] = prepare_job(lab, sources, chosen.release, board, model,
-                                            kernel=chosen)
+            job = prepare_job(lab, sources, chosen.release, board, model, kernel=chosen)
+            jobs[f"s{index}"] = job
+            for again in range(1, repeat):
+                jobs[f"s{index}r{again}"] = _again(job)
         if any(job.todo for job in jobs.values()):
             _run_in_vm(jobs, chosen.vmlinuz, out, deadline, progress)
         return [finish_job(job) for job in jobs.values()]
@@ -278,6 +306,12 @@ def grade_many(items: list[tuple[str, list[Path] | None]], board: str = "vm",
         for job in jobs.values():
             if job.built is not None and job.built.directory is not None:
                 shutil.rmtree(job.built.directory, ignore_errors=True)
+
+
+def _again(job: Job) -> Job:
+    """Another run of *job*'s checks on the same build (which the first job removes)."""
+    run = replace(job.run, results=list(job.run.results), ignored=list(job.run.ignored))
+    return Job(run, job.directory, job.modules, job.params, job.model, None, list(job.todo))
 
 
 def _jobs_spec(jobs: dict[str, Job], deadline: Deadline | None) -> dict[str, Any]:
@@ -379,8 +413,9 @@ def _run_in_vm(jobs: dict[str, Job], vmlinuz: Path, out: TextIO | None,
         if not progressed:  # nothing ran: the VM itself failed
             for job in jobs.values():
                 for name in job.todo:
-                    job.results[name] = failed(name, "not run: the VM gave no result (exit "
-                                               f"code {code})", log=console.crash_excerpt())
+                    job.results[name] = CheckResult(  # the VM's failure, not the module's
+                        name, NOT_RUN, f"the VM gave no result (exit code {code})",
+                        log=console.crash_excerpt())
                 job.todo = []
         tell()
 

@@ -121,7 +121,9 @@ def build_submission(submission: Submission, release: str, extra: tuple[str, ...
         headers = headers_dir(release).resolve()
     root = cache_dir() / "submissions"
     root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{submission.name[:40]}-", dir=root))
+    # Kbuild takes no space (nor make's specials) in M=: the name is only a label here.
+    label = re.sub(r"[^A-Za-z0-9_.-]", "_", submission.name[:40])
+    work = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=root))
     os.chmod(work, 0o777)  # the sandbox's nobody writes the objects here
     submission.copy_to(work)
     (work / "Kbuild").write_text(kbuild_text(submission))

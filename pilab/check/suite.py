@@ -14,6 +14,8 @@ from pilab.steps import FAILED, PASSED, SKIPPED
 # A check pilab did not start (--deadline): it counts in the total and scores nothing,
 # but says why instead of failing.
 NOT_RUN = "not run"
+# pilab grade --repeat: the runs gave this check different verdicts (pilab.check.repeat).
+UNSTABLE = "unstable"
 
 if TYPE_CHECKING:
     from pilab.check.context import CheckContext

@@ -15,13 +15,12 @@ import pytest
 from platform_schemas import GRADESCOPE, PRAIRIELEARN
 
 from pilab.check.formats import (
-    check_names,
     full_marks,
     load_weights,
     render,
     write_atomically,
 )
-from pilab.check.host import CheckRun
+from pilab.check.host import CheckRun, check_names
 from pilab.check.suite import CheckResult, failed
 from pilab.cli import _parser
 from pilab.errors import ConfigError
