@@ -495,7 +495,8 @@ def _kernel_board(chosen: str | None) -> Iterator[Board]:
 
 def _cmd_autograder(args: argparse.Namespace) -> int:
     from pilab.autograder import Bundle, write_bundle
-    from pilab.check.formats import check_names, load_weights
+    from pilab.check.formats import load_weights
+    from pilab.check.host import check_names
 
     if args.weights:
         load_weights(args.weights, check_names(args.lab))  # a bad file is said now

@@ -25,7 +25,7 @@ from platform_layout import run_in_layout
 from platform_schemas import GRADESCOPE, PRAIRIELEARN
 
 from pilab.autograder import Bundle, write_bundle
-from pilab.check.formats import check_names
+from pilab.check.host import check_names
 from pilab.labs.common.checks import CYCLES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ import json
 import shlex
 from typing import TYPE_CHECKING
 
-from pilab.check.formats import check_names, load_weights
+from pilab.check.formats import load_weights
+from pilab.check.host import check_names
 
 if TYPE_CHECKING:
     from pilab.autograder import Bundle

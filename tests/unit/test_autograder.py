@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pilab.autograder import PLATFORMS, Bundle, write_bundle
-from pilab.check.formats import check_names
+from pilab.check.host import check_names
 from pilab.cli import main
 
 ENTRIES = {"gradescope": ["setup.sh", "run_autograder"], "prairielearn": ["prairielearn.sh"],
