@@ -23,7 +23,7 @@ def trace(*parts: str) -> str:
 def test_a_tasklet_running_at_the_unload_is_busy() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"),
                                 TASKLET.format(start="10.000200", end="10.500000"),
-                                MARK.format(t="10.100000")), IRQ)
+                                MARK.format(t="10.100000")), [IRQ])
     assert busy.shown(pending=False) and not busy.shown(pending=True)
     assert "was running" in str(busy)
 
@@ -31,28 +31,28 @@ def test_a_tasklet_running_at_the_unload_is_busy() -> None:
 def test_a_tasklet_ended_before_the_unload_is_not_busy() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"),
                                 TASKLET.format(start="10.000200", end="10.050000"),
-                                MARK.format(t="10.100000")), IRQ)
+                                MARK.format(t="10.100000")), [IRQ])
     assert not busy.shown(pending=False) and not busy.outstanding
     assert "no bottom half" in str(busy)
 
 
 def test_a_tasklet_asked_for_before_the_unload_and_run_after_it_was_waiting() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"), MARK.format(t="10.000150"),
-                                TASKLET.format(start="10.000200", end="10.500000")), IRQ)
+                                TASKLET.format(start="10.000200", end="10.500000")), [IRQ])
     assert busy.shown(pending=False) and "was waiting" in str(busy)
 
 
 def test_a_press_during_the_run_makes_it_pending() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"),
                                 TASKLET.format(start="10.000200", end="10.500000"),
-                                PRESS.format(t="10.200000"), MARK.format(t="10.300000")), IRQ)
+                                PRESS.format(t="10.200000"), MARK.format(t="10.300000")), [IRQ])
     assert busy.shown(pending=True) and "a press came during it" in str(busy)
 
 
 def test_another_irqs_tasklet_softirq_is_not_ours() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100").replace("irq=41", "irq=42"),
                                 TASKLET.format(start="10.000200", end="10.500000"),
-                                MARK.format(t="10.100000")), IRQ)
+                                MARK.format(t="10.100000")), [IRQ])
     assert not busy.shown(pending=False)
 
 
@@ -66,12 +66,12 @@ def test_work_queued_from_the_handler_and_running_is_busy() -> None:
             "00000000abcd: function slow_work [bottomhalf]\n")
     press = PRESS.format(t="10.000100").replace("10.000100: irq_handler_exit",
                                                 "10.000200: irq_handler_exit")
-    busy = busy_at_unload(trace(press, queued, runs, MARK.format(t="10.100000")), IRQ)
+    busy = busy_at_unload(trace(press, queued, runs, MARK.format(t="10.100000")), [IRQ])
     assert busy.shown(pending=False) and "work slow_work" in str(busy)
-    late = busy_at_unload(trace(press, queued, runs, MARK.format(t="10.700000")), IRQ)
+    late = busy_at_unload(trace(press, queued, runs, MARK.format(t="10.700000")), [IRQ])
     assert not late.shown(pending=False)
     elsewhere = busy_at_unload(trace(PRESS.format(t="10.000100"), queued, runs,
-                                     MARK.format(t="10.100000")), IRQ)
+                                     MARK.format(t="10.100000")), [IRQ])
     assert not elsewhere.shown(pending=False), "queued after the handler returned: not ours"
 
 
@@ -83,11 +83,21 @@ def test_an_irq_thread_sleeping_in_its_handler_is_busy() -> None:
                 "irq/41-bh_threa prev_pid=99 prev_prio=49 prev_state=D ==> next_comm=swapper/1 "
                 "next_pid=0 next_prio=120\n")
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"), switches,
-                                MARK.format(t="10.100000")), IRQ)
+                                MARK.format(t="10.100000")), [IRQ])
     assert busy.shown(pending=False) and "thread" in str(busy)
 
 
 def test_without_the_mark_nothing_is_shown() -> None:
     busy = busy_at_unload(trace(PRESS.format(t="10.000100"),
-                                TASKLET.format(start="10.000200", end="10.500000")), IRQ)
+                                TASKLET.format(start="10.000200", end="10.500000")), [IRQ])
     assert busy.mark is None and not busy.shown(pending=False)
+
+
+def test_the_other_buttons_press_during_the_run_makes_it_pending() -> None:
+    """bottomhalf's buttons share one tasklet: button 2's press during the run asks again."""
+    other = PRESS.format(t="10.200000").replace("irq=41", "irq=42").replace("[001]", "[000]")
+    text = trace(PRESS.format(t="10.000100"),
+                 TASKLET.format(start="10.000200", end="10.500000"), other,
+                 MARK.format(t="10.300000"))
+    assert busy_at_unload(text, [IRQ, 42]).shown(pending=True)
+    assert not busy_at_unload(text, [IRQ]).shown(pending=True), "button 2 not watched"

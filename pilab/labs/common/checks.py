@@ -190,77 +190,83 @@ GPIO_ROBUSTNESS = [
 BUSY_WORK_MS = (2000, 8000)
 
 
-def _unload_busy(ctx: CheckContext, step: Step, presses: tuple[int, ...]) -> None:
-    """Press *presses* from another process, unload while the bottom half is busy: nothing
-    may run after the exit returned. The trace must show the bottom half busy at the
-    unload (running, or asked for and waiting; for two presses, asked again while it ran);
-    else it is tried with a longer work_ms, and failed as "not shown" if it never is."""
-    pending = len(presses) > 1
+def _unload_busy(ctx: CheckContext, step: Step, pending: bool) -> None:
+    """Press button 1 from another process (and, if *pending*, button 2 from a third while
+    the first bottom half works), unload while the bottom half is busy: nothing may run
+    after the exit returned. The trace must show a bottom half a press asked for running
+    or waiting at the unload (if *pending*: asked again while it ran); else it is tried
+    with a longer work_ms, and failed as "not shown" if it never is."""
     tries: list[int | None] = [None]
     if "work_ms" in ctx.params:
         tries += list(BUSY_WORK_MS)
     seen: list[str] = []
     for work_ms in tries:
-        busy, outlived = _unload_once(ctx, step, presses, work_ms)
+        busy, outlived = _unload_once(ctx, step, pending, work_ms)
         seen.append(f"{'default work_ms' if work_ms is None else f'work_ms={work_ms}'}: "
                     f"{busy}")
         if busy.shown(pending):
-            step.note(presses=list(presses), work_ms=work_ms, busy=str(busy), tries=seen)
+            step.note(work_ms=work_ms, busy=str(busy), tries=seen)
             step.expect(outlived is None, f"{outlived}: exit must wait for the bottom half")
             return
         ctx.live_board.close_factory()  # the next try's bench opens the lines afresh
-    step.note(presses=list(presses), tries=seen)
+    step.note(tries=seen)
     grow = ("" if "work_ms" in ctx.params else
             " (the module has no work_ms parameter to make its bottom half longer)")
-    want = ("a press while it ran, so another run waits" if pending else
-            "running or waiting")
+    want = "asked for again while it ran" if pending else "running or waiting"
     step.expect(False, f"not shown: the trace never showed the bottom half {want} when the "
                 f"unload began{grow}: " + "; ".join(seen))
 
 
-def _unload_once(ctx: CheckContext, step: Step, presses: tuple[int, ...],
+def _unload_once(ctx: CheckContext, step: Step, pending: bool,
                  work_ms: int | None) -> tuple[Busy, Outlived | None]:
-    """Load (with *work_ms* if given), press from a child, unload: what the trace shows."""
+    """Load (with *work_ms* if given), press, unload: what the trace shows.
+
+    Each press comes from a child of its own: on the vm board a tasklet runs inside the
+    very write that raised its IRQ, so one process could not press during it.
+    """
     from pilab.labs.common.halves import BackgroundPress
 
     board = ctx.live_board
     wiring = ctx.wiring()
     extra = {} if work_ms is None else {"work_ms": work_ms}
     board.modules.load(ctx.module, **ctx.pin_params(board), **extra)
-    irq = board.irq_of(wiring.buttons[0])
-    step.expect(irq is not None, "button 1 has no IRQ after loading")
-    assert irq is not None
-    counts = board.irq_count(irq)
+    irqs = [board.irq_of(line) for line in wiring.buttons[:2 if pending else 1]]
+    step.expect(None not in irqs, f"a button has no IRQ after loading: {irqs}")
+    known = [irq for irq in irqs if irq is not None]
     with ExitStack() as stack:
         trace = stack.enter_context(UnloadTrace())
         bench = Bench(board, wiring, stack)
-        presser = BackgroundPress(bench, presses, in_child=True)
-        stack.callback(presser.stop)
-        deadline = time.monotonic() + 5.0
-        while board.irq_count(irq) < counts + 1 and time.monotonic() < deadline:
-            time.sleep(0.002)
-        step.expect(board.irq_count(irq) > counts, "the press raised no interrupt")
-        while len(presses) > 1 and not presser.done():  # the second press is in
-            time.sleep(0.002)
+        pressers: list[BackgroundPress] = []
+        for button, irq in enumerate(known, start=1):
+            counts = board.irq_count(irq)
+            pressers.append(BackgroundPress(bench, (button,), in_child=True))
+            stack.callback(pressers[-1].stop)
+            deadline = time.monotonic() + 5.0
+            while board.irq_count(irq) <= counts and time.monotonic() < deadline:
+                time.sleep(0.002)
+            step.expect(board.irq_count(irq) > counts, f"button {button}'s press raised no "
+                        "interrupt")
         trace.mark()
         board.modules.unload(ctx.module)
-        while not presser.done():
+        while not all(p.done() for p in pressers):
             time.sleep(0.005)
     time.sleep(1.0)  # a bottom half left behind would run (and crash) by now
     step.note(traced=trace.available, exit_probed=trace.probed)
     if not trace.available:
         step.expect(False, "not shown: this kernel has no tracefs to see the bottom half with")
-    return busy_at_unload(trace.text, irq), bottom_half_outlived(trace.text, ctx.module, irq)
+    outlived = next(filter(None, (bottom_half_outlived(trace.text, ctx.module, irq)
+                                  for irq in known)), None)
+    return busy_at_unload(trace.text, known), outlived
 
 
 def unload_running(ctx: CheckContext, step: Step) -> None:
     """Unload right after a press: its bottom half is scheduled or running."""
-    _unload_busy(ctx, step, (1,))
+    _unload_busy(ctx, step, pending=False)
 
 
 def unload_pending(ctx: CheckContext, step: Step) -> None:
-    """Unload after two quick presses: the second bottom half waits behind the first."""
-    _unload_busy(ctx, step, (1, 1))
+    """Unload after a second press during the first bottom half: another run waits."""
+    _unload_busy(ctx, step, pending=True)
 
 
 HALVES_ROBUSTNESS = [

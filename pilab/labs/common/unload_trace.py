@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,11 +199,11 @@ class Asked:
     asked: float
 
 
-def asked_runs(events: list[TraceEvent], irq: int) -> list[Asked]:
-    """The bottom-half runs *irq*'s presses asked for: tasklets (or the tasklet softirq)
-    on a CPU after the button's handler ran there, work queued from that handler, and the
-    IRQ's thread, each with the time of the press that asked for it."""
-    handlers = handler_runs(events, irq)
+def asked_runs(events: list[TraceEvent], irqs: Sequence[int]) -> list[Asked]:
+    """The bottom-half runs the presses on *irqs* asked for: tasklets (or the tasklet
+    softirq) on a CPU after a button's handler ran there, work queued from that handler,
+    and the IRQs' threads, each with the time of the press that asked for it."""
+    handlers = [run for irq in irqs for run in handler_runs(events, irq)]
 
     def last_press(before: float, cpu: int | None = None) -> float | None:
         starts = [h.start for h in handlers if h.start <= before and cpu in (None, h.cpu)]
@@ -223,10 +224,12 @@ def asked_runs(events: list[TraceEvent], irq: int) -> list[Asked]:
             before = [t for t in times if t <= run.start]
             if before:
                 found.append(Asked(run, max(before)))
-    for run in thread_runs(events, irq):
-        asked = last_press(run.start)
-        if asked is not None:
-            found.append(Asked(run, asked))
+    for irq in irqs:
+        for run in thread_runs(events, irq):
+            asked = max((h.start for h in handler_runs(events, irq) if h.start <= run.start),
+                        default=None)
+            if asked is not None:
+                found.append(Asked(run, asked))
     return sorted(found, key=lambda a: a.run.start)
 
 
@@ -252,17 +255,18 @@ class Busy:
         return f"at the unload ({self.mark:.6f}) the {first.kind} {first.name} was {state}{again}"
 
 
-def busy_at_unload(text: str, irq: int, mark: str = UNLOAD_MARK) -> Busy:
-    """From the trace: was a bottom half that *irq*'s presses asked for running or
-    waiting when *mark* was written (right before the unload)?"""
+def busy_at_unload(text: str, irqs: Sequence[int], mark: str = UNLOAD_MARK) -> Busy:
+    """From the trace: was a bottom half that the presses on *irqs* asked for running or
+    waiting when *mark* was written (right before the unload), and did a press come
+    while one ran?"""
     events = parse_trace(text)
     when = next((e.time for e in events if e.name == "tracing_mark_write"
                  and e.fields.get("text") == mark), None)
     if when is None:
         return Busy(None, [], False)
-    outstanding = [a for a in asked_runs(events, irq) if a.asked <= when
+    outstanding = [a for a in asked_runs(events, irqs) if a.asked <= when
                    and (a.run.end is None or a.run.end > when)]
-    starts = [h.start for h in handler_runs(events, irq)]
+    starts = [h.start for irq in irqs for h in handler_runs(events, irq)]
     running = [a.run for a in outstanding if a.run.start <= when]
     again = any(r.start < s <= when for r in running for s in starts)
     return Busy(when, outstanding, again)
