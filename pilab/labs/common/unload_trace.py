@@ -112,10 +112,10 @@ class UnloadTrace:
             folder = self.dir / "events" / event
             if not (folder / "enable").exists():
                 continue
-            if event in BUSY_FILTERS:
-                with suppress(OSError):
+            with suppress(OSError):  # an event refused shows less; the others still count
+                if event in BUSY_FILTERS:
                     (folder / "filter").write_text(BUSY_FILTERS[event])
-            (folder / "enable").write_text("1")
+                (folder / "enable").write_text("1")
 
     def mark(self, text: str = UNLOAD_MARK) -> None:
         """*text* into the trace, on its clock (e.g. right before the unload)."""
