@@ -285,6 +285,12 @@ class HalvesLab(Lab):
                     f"the LED (GPIO {led}) was never set to {level}; the kernel's trace:\n{trace}")
         self.check_split(step, press, button, irqs, led)
         step.note(bottom_half_ms=[round((r.duration or 0) * 1000, 1) for r in press.halves])
+        longest = max((r.duration for r in press.halves if r.duration is not None), default=None)
+        assert top is not None
+        step.expect(top.duration is None or longest is None or top.duration <= longest,
+                    f"the top half ran {(top.duration or 0) * 1e3:.1f} ms, longer than any "
+                    f"{worker} run ({(longest or 0) * 1e3:.1f} ms): the slow work belongs in "
+                    f"the {worker}, not in the hard IRQ handler")
         step.expect(press.led_after == level, f"the LED line reads {press.led_after} after the "
                     f"press, not {level}")
 
