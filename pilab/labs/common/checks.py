@@ -236,11 +236,14 @@ def _unload_once(ctx: CheckContext, step: Step, pending: bool,
     with ExitStack() as stack:
         trace = stack.enter_context(UnloadTrace())
         bench = Bench(board, wiring, stack)
-        pressers: list[BackgroundPress] = []
+        # Every child forked before the first press: button 2's press then comes at once.
+        pressers = [BackgroundPress(bench, (button,), in_child=True, gated=True)
+                    for button in range(1, len(known) + 1)]
+        for presser in pressers:
+            stack.callback(presser.stop)
         for button, irq in enumerate(known, start=1):
             counts = board.irq_count(irq)
-            pressers.append(BackgroundPress(bench, (button,), in_child=True))
-            stack.callback(pressers[-1].stop)
+            pressers[button - 1].go()
             deadline = time.monotonic() + 5.0
             while board.irq_count(irq) <= counts and time.monotonic() < deadline:
                 time.sleep(0.002)
@@ -274,8 +277,8 @@ def unload_pending(ctx: CheckContext, step: Step) -> None:
 HALVES_ROBUSTNESS = [
     Check("unload while a bottom half runs", unload_running,
           "stop the bottom half before the module goes: tasklet_kill(), cancel_work_sync() "
-          "or free_irq() (which waits for the IRQ thread) in exit, after free_irq", 90.0),
+          "or free_irq() (which waits for the IRQ thread) in exit, after free_irq", 150.0),
     Check("unload while a bottom half is pending", unload_pending,
           "free_irq() first, so nothing schedules the bottom half again, then tasklet_kill() "
-          "or cancel_work_sync(): both wait for a scheduled run", 90.0),
+          "or cancel_work_sync(): both wait for a scheduled run", 150.0),
 ]

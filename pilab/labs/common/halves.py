@@ -89,21 +89,31 @@ class BackgroundPress:
     hand never hold the GIL: a thread does there.
     """
 
-    def __init__(self, bench: Bench, buttons: Sequence[int], in_child: bool) -> None:
+    def __init__(self, bench: Bench, buttons: Sequence[int], in_child: bool,
+                 gated: bool = False) -> None:
+        """*gated* (a child only): the child waits for go() before pressing, so a press
+        can come at once when wanted, without a fork's delay on a loaded machine."""
         self.buttons = tuple(buttons)
         self._pid: int | None = None
+        self._gate: int | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         if in_child:
+            gate, self._gate = os.pipe() if gated else (None, None)
             self._pid = os.fork()
             if self._pid == 0:  # the child: press, and leave without cleanup
                 code = 0
                 try:
+                    if gate is not None and self._gate is not None:
+                        os.close(self._gate)  # so a parent that never says go ends the wait
+                        os.read(gate, 1)
                     for button in self.buttons:
                         bench.press(button)
                 except BaseException:
                     code = 1
                 os._exit(code)
+            if gate is not None:
+                os.close(gate)
         else:
             self._thread = threading.Thread(target=self._press, args=(bench,), daemon=True)
             self._thread.start()
@@ -133,8 +143,18 @@ class BackgroundPress:
             raise StepFailed(f"pressing button(s) {self.buttons} failed in the child process")
         return True
 
+    def go(self) -> None:
+        """Let a gated child press."""
+        if self._gate is not None:
+            os.write(self._gate, b"1")
+            os.close(self._gate)
+            self._gate = None
+
     def stop(self) -> None:
         """Kill a child that is still pressing (the lab failed or was stopped)."""
+        if self._gate is not None:
+            os.close(self._gate)
+            self._gate = None
         if self._pid is not None:
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
