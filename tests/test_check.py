@@ -1,20 +1,12 @@
-"""pilab check / pilab grade against deliberately broken modules (tests/fixtures/broken).
+"""pilab check and pilab grade: our own modules, the sandboxed build, kernels, deadlines.
 
-Each fixture is our own module with one bug; its first comment lines say
-which checks it must fail. One ``pilab grade`` per lab runs them all, with
-our module as one more submission, so the suite pays a boot per lab plus one
-per crash and one per check that leaves a module the kernel cannot unload
-(the guest restarts the VM then). tests/fixtures/correct holds modules
-written another way than ours that must pass every check; they are graded
-with the broken ones. bh_thread has no fixture, and latency's grade leaves
-our module out: ``pilab check`` without sources scores our module there.
-The build tests need no VM: a submission's build files are never run, and
-the sandbox hides host files.
+The fixtures (modules that break one lesson each, and correct ones written another way)
+are graded in tests/test_lessons.py, from the labs' lesson tables. The build tests need
+no VM: a submission's build files are never run, and the sandbox hides host files.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -22,8 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from junitparser import Failure, JUnitXml
 from kernel_matrix import SERIES, choice_of
+from lessons import OURS, Fixture
+from lessons import submission as lesson_submission
 from warm_cache import pilab as warm_pilab
 
 from pilab.check.host import prepare_job
@@ -31,78 +24,17 @@ from pilab.check.report import as_dict
 from pilab.labs import entry
 from pilab.labs.common.checks import CYCLES as CHECK_CYCLES
 from pilab.labs.common.unload_trace import bottom_half_outlived
-from pilab.labs.gpio_keys.lab import STEPS as GPIO_KEYS_STEPS
-from pilab.labs.gpio_keys.lab import UNLOAD as KEY_UNLOAD
 from pilab.vmhost.image import headers_release
 from pilab.vmhost.kernels import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
-KMODS = ROOT / "kmods"
-BROKEN = ROOT / "tests" / "fixtures" / "broken"
-CORRECT = ROOT / "tests" / "fixtures" / "correct"
-OURS = "ours"
-
-# lab -> fixture -> the checks it must fail (every other check passes)
 CYCLES = f"{CHECK_CYCLES} load/unload cycles"
-BUSY = "a busy pin fails the load cleanly"
-BAD = "bad pins are refused cleanly"
-RUNS, PENDING = "unload while a bottom half runs", "unload while a bottom half is pending"
-TASKLET = "tasklet: a tasklet the handler schedules toggles the LED at every press"
-THREAD = "thread: the IRQ's thread toggles the LED at every press"
-KEY_STEPS = {fn.__name__: name for name, fn in GPIO_KEYS_STEPS}
-KEY_BOUNCE, KEY_RELEASE = KEY_STEPS["bounce_step"], KEY_STEPS["release_step"]
-KEY_QUICK, KEY_LATENCY = KEY_STEPS["quick_step"], KEY_STEPS["latency_step"]
-EXPECTED: dict[str, dict[str, set[str]]] = {
-    "intrpt": {
-        OURS: set(),
-        "led_swapped": {"behaviour"},
-        "msleep_in_irq": {"behaviour", CYCLES},
-        "no_unwind": {BAD, BUSY},
-        # The guide's dev_id bug: free_irq() frees nothing, and the handler outlives the
-        # module. (A module that never calls free_irq() leaves the kernel in the same state
-        # and meets the same checks: no fixture of its own, for two reboots less.)
-        "dev_id_mismatch": {"behaviour", CYCLES},
-        "oops_on_load": {"behaviour", CYCLES},  # last: its last crash ends the run
-    },
-    "bottomhalf": {
-        OURS: set(),
-        "no_tasklet_kill": {RUNS, PENDING},
-    },
-    "gpio_keys": {
-        OURS: set(),
-        "no_debounce": {KEY_BOUNCE},
-        # A key still down cannot go down again: every check that presses twice fails too.
-        "never_release": {KEY_RELEASE, KEY_QUICK, KEY_LATENCY},
-        "leaks_input": {KEY_UNLOAD},  # last: the leaked device stays for the rest of the boot
-    },
-    "latency": {
-        # path= checked, then ignored: the hard handler answers every path. Its hardirq
-        # check, the order of the paths it did answer (hardirq before the programs) and
-        # the unknown path pass.
-        "ignores_path": {TASKLET, THREAD},
-        "null_primary": set(),  # correct: the thread without a primary handler
-    },
-}
-CRASHES = {("intrpt", "oops_on_load")}
-# Labs whose fixtures never take the kernel down: graded through the session's warm VM,
-# for no boot of their own.
-WARM = {"latency"}
 
 
 def submission(lab: str, name: str, dest: Path) -> Path:
-    """A submission directory: the fixture's (or our) <lab>.c and the shared lab_pins.h."""
-    directory = dest / name
-    directory.mkdir(parents=True)
-    source = KMODS / f"{lab}.c" if name == OURS else fixture(lab, name)
-    shutil.copy(source, directory / f"{lab}.c")
-    shutil.copy(KMODS / "lab_pins.h", directory)
-    return directory
-
-
-def fixture(lab: str, name: str) -> Path:
-    """A fixture's <lab>.c: a broken module, or a correct one written another way."""
-    broken = BROKEN / lab / name / f"{lab}.c"
-    return broken if broken.exists() else CORRECT / lab / name / f"{lab}.c"
+    """Our module of *lab* as a submission directory."""
+    assert name == OURS
+    return lesson_submission(Fixture(lab, OURS), dest)
 
 
 def pilab(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,69 +42,6 @@ def pilab(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, check=False, cwd=ROOT)
     print(proc.stdout, proc.stderr[-4000:], sep="\n")
     return proc
-
-
-def test_every_fixture_is_named_in_a_test() -> None:
-    """A fixture nobody grades proves nothing."""
-    on_disk = {(p.parent.parent.name, p.parent.name) for p in BROKEN.glob("*/*/*.c")
-               if p.parent.parent.name in EXPECTED}  # vkbd and kbleds: test_check_inputs.py
-    correct = {(p.parent.parent.name, p.parent.name) for p in CORRECT.glob("*/*/*.c")}
-    named = {(lab, name) for lab, items in EXPECTED.items() for name in items if name != OURS}
-    assert on_disk | correct == named
-    for lab, name in on_disk | correct:
-        head = fixture(lab, name).read_text().splitlines()[1:3]
-        if (lab, name) in correct:
-            assert not EXPECTED[lab][name], f"{lab}/{name} is correct: it fails nothing"
-            assert head[0].startswith("// CORRECT: ") and head[1] == "// MUST PASS: every check."
-        else:
-            assert EXPECTED[lab][name], f"{lab}/{name} is broken: it must fail a check"
-            assert head[0].startswith("// BROKEN: ") and head[1].startswith("// MUST FAIL: ")
-
-
-@pytest.mark.vm
-@pytest.mark.parametrize("lab", list(EXPECTED))
-def test_grade_fails_each_fixture_on_its_checks(lab: str, tmp_path: Path,
-                                                request: pytest.FixtureRequest) -> None:
-    dirs = [submission(lab, name, tmp_path / "subs") for name in EXPECTED[lab]]
-    table, junit = tmp_path / "grade.csv", tmp_path / "grade.xml"
-    args = ("grade", lab, *map(str, dirs), "--csv", str(table), "--junit-xml", str(junit))
-    if lab in WARM:
-        proc = warm_pilab(*args, cache=request.getfixturevalue("warm_cache"))
-        print(proc.stdout, proc.stderr[-4000:], sep="\n")
-        assert "using the warm VM" in proc.stderr
-    else:
-        proc = pilab(*args)
-    assert proc.returncode == 1, "some submissions fail: exit code 1"
-
-    checks = ["builds", "interface", *[c.name for c in entry(lab).checks]]
-    suites = list(JUnitXml.fromfile(str(junit)))
-    assert len(suites) == len(dirs)
-    reasons: dict[str, dict[str, str]] = {}  # submission -> failed check -> why
-    for suite, name in zip(suites, EXPECTED[lab], strict=True):
-        assert suite.name.endswith(f"/{name}")
-        cases = {case.name: case for case in suite}
-        assert set(cases) == set(checks)
-        reasons[name] = {n: f"{r.message}\n{r.text or ''}" for n, case in cases.items()
-                         for r in case.result if isinstance(r, Failure)}
-        assert suite.failures == len(reasons[name]) and suite.tests == len(checks)
-    for name, why in reasons.items():  # shown with -s, and on failure
-        print(name, *(f"  {check}: {text.splitlines()[0]}" for check, text in why.items()),
-              sep="\n")
-
-    with open(table, newline="") as f:
-        rows = {row["submission"]: row for row in csv.DictReader(f)}
-    assert list(rows) == list(EXPECTED[lab])
-    for name, must_fail in EXPECTED[lab].items():
-        row = rows[name]
-        statuses = {check: row[check] for check in checks}
-        failing = {c for c, s in statuses.items() if s == "failed"}
-        assert failing == must_fail, (name, reasons[name])
-        assert {s for c, s in statuses.items() if c not in must_fail} == {"passed"}, name
-        assert set(reasons[name]) == must_fail
-        assert int(row["total"]) == len(checks)
-        assert int(row["passed"]) == len(checks) - len(must_fail)
-        if (lab, name) in CRASHES:  # the console's excerpt says what the kernel did
-            assert any("Oops" in why or "BUG:" in why for why in reasons[name].values())
 
 
 @pytest.mark.vm

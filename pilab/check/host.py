@@ -156,7 +156,7 @@ def _prepare(lab: str, sources: list[Path] | None, release: str, run: CheckRun,
     return built.directory, wanted or submission.modules, built
 
 
-def _build_result(built: BuildResult | None, ignored: list[str]) -> CheckResult:
+def _build_result(lab: str, built: BuildResult | None, ignored: list[str]) -> CheckResult:
     if built is None:
         return CheckResult("builds", PASSED, "the kit's own module")
     note = f" (ignored, never run: {', '.join(ignored)})" if ignored else ""
@@ -164,8 +164,10 @@ def _build_result(built: BuildResult | None, ignored: list[str]) -> CheckResult:
         return CheckResult("builds", PASSED, "Kbuild written by pilab" + note)
     from pilab.kernel.buildhints import hints_for
 
+    hints = hints_for(built.output)
+    where = [f"(docs/labs/{lab}.md, \"Checking the guide's own code\", lists these breaks)"]
     return failed("builds", "the compiler said:\n    " + "\n    ".join(built.errors) + note,
-                  " ".join(hints_for(built.output)), log=[])
+                  " ".join(hints + where if hints else []), log=[])
 
 
 @dataclass
@@ -206,7 +208,7 @@ def prepare_job(lab: str, sources: list[Path] | None, release: str, board: str =
                         for name in ["interface", *checks]]
         return Job(run, Path(), [], {}, model, None)
     job = Job(run, directory, modules, {}, model, built)
-    run.results.append(_build_result(built, run.ignored))
+    run.results.append(_build_result(lab, built, run.ignored))
     if built is not None and not built.ok:  # every run has the same columns in a grade table
         run.results += [failed(name, "not run: the module did not build")
                         for name in ["interface", *checks]]

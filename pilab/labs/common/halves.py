@@ -89,21 +89,32 @@ class BackgroundPress:
     hand never hold the GIL: a thread does there.
     """
 
-    def __init__(self, bench: Bench, buttons: Sequence[int], in_child: bool) -> None:
+    def __init__(self, bench: Bench, buttons: Sequence[int], in_child: bool,
+                 gated: bool = False) -> None:
+        """*gated* (a child only): the child waits for go() before pressing, so a press
+        can come at once when wanted, without a fork's delay on a loaded machine."""
         self.buttons = tuple(buttons)
         self._pid: int | None = None
+        self._gate: int | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         if in_child:
+            gate, self._gate = os.pipe() if gated else (None, None)
             self._pid = os.fork()
             if self._pid == 0:  # the child: press, and leave without cleanup
                 code = 0
                 try:
+                    if gate is not None and self._gate is not None:
+                        os.close(self._gate)  # so a parent that never says go ends the wait
+                    if gate is not None and not os.read(gate, 1):
+                        os._exit(0)  # stopped before go(): no press
                     for button in self.buttons:
                         bench.press(button)
                 except BaseException:
                     code = 1
                 os._exit(code)
+            if gate is not None:
+                os.close(gate)
         else:
             self._thread = threading.Thread(target=self._press, args=(bench,), daemon=True)
             self._thread.start()
@@ -133,8 +144,18 @@ class BackgroundPress:
             raise StepFailed(f"pressing button(s) {self.buttons} failed in the child process")
         return True
 
+    def go(self) -> None:
+        """Let a gated child press."""
+        if self._gate is not None:
+            os.write(self._gate, b"1")
+            os.close(self._gate)
+            self._gate = None
+
     def stop(self) -> None:
         """Kill a child that is still pressing (the lab failed or was stopped)."""
+        if self._gate is not None:
+            os.close(self._gate)
+            self._gate = None
         if self._pid is not None:
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
@@ -285,6 +306,12 @@ class HalvesLab(Lab):
                     f"the LED (GPIO {led}) was never set to {level}; the kernel's trace:\n{trace}")
         self.check_split(step, press, button, irqs, led)
         step.note(bottom_half_ms=[round((r.duration or 0) * 1000, 1) for r in press.halves])
+        longest = max((r.duration for r in press.halves if r.duration is not None), default=None)
+        assert top is not None
+        step.expect(top.duration is None or longest is None or top.duration <= longest,
+                    f"the top half ran {(top.duration or 0) * 1e3:.1f} ms, longer than any "
+                    f"{worker} run ({(longest or 0) * 1e3:.1f} ms): the slow work belongs in "
+                    f"the {worker}, not in the hard IRQ handler")
         step.expect(press.led_after == level, f"the LED line reads {press.led_after} after the "
                     f"press, not {level}")
 

@@ -16,14 +16,26 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from pilab.kernel.evidence import Run, handler_runs, run_at, tasklet_runs, thread_runs, work_runs
+from pilab.kernel.trace import TraceEvent, parse_trace
+
 TRACEFS_PLACES = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
 EVENTS = ("module/module_free", "irq/irq_handler_entry", "irq/softirq_entry",
           "irq/softirq_exit")
+# What shows which bottom half a press asked for and when it ran (busy_at_unload): a
+# kernel without one of these shows less, and says "not shown" sooner.
+BUSY_EVENTS = ("irq/irq_handler_exit", "irq/tasklet_entry", "irq/tasklet_exit",
+               "workqueue/workqueue_queue_work", "workqueue/workqueue_execute_start",
+               "workqueue/workqueue_execute_end", "sched/sched_switch")
+BUSY_FILTERS = {"sched/sched_switch": 'prev_comm ~ "irq/*" || next_comm ~ "irq/*"'}
+UNLOAD_MARK = "pilab: unload"
+BUFFER_KB = 4096  # per CPU: a tasklet re-raised in a loop must not push the press out
 # What delete_module() calls right after the module's exit returned, before any
 # RCU wait: the GOING notifiers (jump labels, tracepoints), then ftrace's release.
 # (A kprobe event on them was refused with EINVAL on Debian's 6.1; the function
@@ -69,8 +81,10 @@ class UnloadTrace:
             clock = next((c for c in CLOCKS if re.search(rf"\b{c}\b", clocks)), None)
             if clock:
                 (self.dir / "trace_clock").write_text(clock)
+            (self.dir / "buffer_size_kb").write_text(str(BUFFER_KB))
             for event in EVENTS:
                 (self.dir / "events" / event / "enable").write_text("1")
+            self._enable_optional()
             for event in ("softirq_entry", "softirq_exit"):
                 (self.dir / "events/irq" / event / "filter").write_text(TASKLET_VECTORS)
             self.probed = self._trace_function()
@@ -91,6 +105,24 @@ class UnloadTrace:
         finally:
             self._remove()
 
+    def _enable_optional(self) -> None:
+        """BUSY_EVENTS this kernel has (6.1 has no tasklet events), filtered."""
+        assert self.dir is not None
+        for event in BUSY_EVENTS:
+            folder = self.dir / "events" / event
+            if not (folder / "enable").exists():
+                continue
+            with suppress(OSError):  # an event refused shows less; the others still count
+                if event in BUSY_FILTERS:
+                    (folder / "filter").write_text(BUSY_FILTERS[event])
+                (folder / "enable").write_text("1")
+
+    def mark(self, text: str = UNLOAD_MARK) -> None:
+        """*text* into the trace, on its clock (e.g. right before the unload)."""
+        if self.dir is not None:
+            with suppress(OSError):
+                (self.dir / "trace_marker").write_text(text)
+
     def _trace_function(self) -> bool:
         """The function tracer, in the instance, on the first of EXIT_RETURNED it can trace."""
         assert self.dir is not None
@@ -109,7 +141,7 @@ class UnloadTrace:
         """Tracer and events off, the instance gone (whatever fails)."""
         if self.dir is not None and self.dir.exists():
             switches = [self.dir / "current_tracer", *(self.dir / "events" / e / "enable"
-                                                         for e in EVENTS)]
+                                                         for e in (*EVENTS, *BUSY_EVENTS))]
             for path in switches:
                 with suppress(OSError):
                     path.write_text("nop" if path.name == "current_tracer" else "0")
@@ -171,3 +203,84 @@ def bottom_half_outlived(text: str, module: str, irq: int) -> Outlived | None:
             cpu, started = min(running.items(), key=lambda item: item[1])
             return Outlived(cpu, started, when)
     return early  # the softirq never ended in the trace
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A bottom-half run and when a press asked for it (its handler, or its queue_work)."""
+
+    run: Run
+    asked: float
+
+
+def asked_runs(events: list[TraceEvent], irqs: Sequence[int]) -> list[Asked]:
+    """The bottom-half runs the presses on *irqs* asked for: tasklets (or the tasklet
+    softirq) on a CPU after a button's handler ran there, work queued from that handler,
+    and the IRQs' threads, each with the time of the press that asked for it."""
+    handlers = [run for irq in irqs for run in handler_runs(events, irq)]
+
+    def last_press(before: float, cpu: int | None = None) -> float | None:
+        starts = [h.start for h in handlers if h.start <= before and cpu in (None, h.cpu)]
+        return max(starts) if starts else None
+
+    found: list[Asked] = []
+    for run in tasklet_runs(events):
+        asked = last_press(run.start, run.cpu)
+        if asked is not None:
+            found.append(Asked(run, asked))
+    queued: dict[str, list[float]] = {}  # work struct -> when the handler queued it
+    for e in events:
+        if e.name == "workqueue_queue_work" and e.context == "hardirq" \
+                and run_at(handlers, e.time, e.cpu):
+            queued.setdefault(e.fields.get("work", ""), []).append(e.time)
+    for work, times in queued.items():
+        for run in work_runs([e for e in events if e.fields.get("work") == work]):
+            before = [t for t in times if t <= run.start]
+            if before:
+                found.append(Asked(run, max(before)))
+    for irq in irqs:
+        for run in thread_runs(events, irq):
+            asked = max((h.start for h in handler_runs(events, irq) if h.start <= run.start),
+                        default=None)
+            if asked is not None:
+                found.append(Asked(run, asked))
+    return sorted(found, key=lambda a: a.run.start)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """What the trace shows of the bottom half when the unload began."""
+
+    mark: float | None  # when the unload began (None: the mark is not in the trace)
+    outstanding: list[Asked]  # asked before the unload, not ended by it
+    asked_again: bool  # a press came while one of them ran (another run waits)
+
+    def shown(self, pending: bool) -> bool:
+        return bool(self.outstanding) and (self.asked_again or not pending)
+
+    def __str__(self) -> str:
+        if self.mark is None:
+            return "the trace lost the moment of the unload"
+        if not self.outstanding:
+            return "no bottom half a press asked for was running or waiting when the unload began"
+        first = self.outstanding[0].run
+        state = "waiting" if first.start > self.mark else "running"
+        again = ", and a press came during it" if self.asked_again else ""
+        return f"at the unload ({self.mark:.6f}) the {first.kind} {first.name} was {state}{again}"
+
+
+def busy_at_unload(text: str, irqs: Sequence[int], mark: str = UNLOAD_MARK) -> Busy:
+    """From the trace: was a bottom half that the presses on *irqs* asked for running or
+    waiting when *mark* was written (right before the unload), and did a press come
+    while one ran?"""
+    events = parse_trace(text)
+    when = next((e.time for e in events if e.name == "tracing_mark_write"
+                 and e.fields.get("text") == mark), None)
+    if when is None:
+        return Busy(None, [], False)
+    outstanding = [a for a in asked_runs(events, irqs) if a.asked <= when
+                   and (a.run.end is None or a.run.end > when)]
+    starts = [h.start for irq in irqs for h in handler_runs(events, irq)]
+    running = [a.run for a in outstanding if a.run.start <= when]
+    again = any(r.start < s <= when for r in running for s in starts)
+    return Busy(when, outstanding, again)
