@@ -606,13 +606,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from pilab.doctor import doctor
 
-            return doctor(args.root, as_json=args.json)
-        handler = {"list": _cmd_list, "run": _cmd_run, "_guest": _cmd_guest,
-                   "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
-                   "check": _cmd_check, "grade": _cmd_grade, "_check": _cmd_check_guest,
-                   "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench,
-                   "lab": _cmd_lab, "autograder": _cmd_autograder}
-        return handler[args.command](args)
+            code = doctor(args.root, as_json=args.json)
+        else:
+            handler = {"list": _cmd_list, "run": _cmd_run, "_guest": _cmd_guest,
+                       "_emulate": _cmd_emulate, "build": _cmd_build, "vm": _cmd_vm,
+                       "check": _cmd_check, "grade": _cmd_grade, "_check": _cmd_check_guest,
+                       "wiring": _cmd_wiring, "vkbd": _cmd_vkbd, "bench": _cmd_bench,
+                       "lab": _cmd_lab, "autograder": _cmd_autograder}
+            code = handler[args.command](args)
+        sys.stdout.flush()  # a reader that left is found here, not in Python's exit
+        return code
     except ConfigError as exc:
         print(f"pilab: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
