@@ -59,14 +59,14 @@ def test_cli_writes_junit_for_a_mock_run(tmp_path: Path) -> None:
     proc = _pilab("run", "all", "--board", "mock", "--junit-xml", str(path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     suites = list(JUnitXml.fromfile(str(path)))
-    assert [s.name for s in suites] == ["intrpt", "bottomhalf", "bh_thread"]
+    assert [s.name for s in suites] == ["intrpt", "bottomhalf", "bh_thread", "gpio_keys"]
     assert all(s.failures == 0 and s.tests > 2 for s in suites)
 
 
 def test_list_and_doctor_speak_json() -> None:
     labs = json.loads(_pilab("list", "--json").stdout)
     assert [lab["name"] for lab in labs] == ["intrpt", "bottomhalf", "bh_thread", "vkbd",
-                                               "kbleds", "latency"]
+                                               "kbleds", "latency", "gpio_keys"]
     doctor = _pilab("doctor", "--json")
     report = json.loads(doctor.stdout)
     assert {"board", "kernel", "checks"} <= set(report)
