@@ -22,6 +22,7 @@ from warm_cache import ROOT, own_cache, pilab
 
 from pilab.paths import CACHE_ENV, cache_dir
 from pilab.vmhost.leash import run_members
+from pilab.vmhost.vng import MEMORY
 from pilab.vmhost.warmclient import COLD_ENV
 
 pytestmark = pytest.mark.vm
@@ -43,7 +44,7 @@ def test_status_shows_it_running(cache: Path) -> None:
     shown = pilab("vm", "status", cache=cache)
     assert shown.returncode == 0
     assert "running" in shown.stdout and "not running" not in shown.stdout
-    assert "guest 1G" in shown.stdout and "QEMU RSS" in shown.stdout
+    assert f"guest {MEMORY}" in shown.stdout and "QEMU RSS" in shown.stdout
     assert "stops after 20m" in shown.stdout
 
 

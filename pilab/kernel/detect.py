@@ -84,12 +84,18 @@ def system_root() -> Path:
 
 
 def emulation_root(model: str, workdir: Path | None = None) -> Path:
-    """A root made of links: *model*'s captured tree over the real /sys/class."""
+    """A root made of links: *model*'s captured tree over the real /sys/class.
+
+    The directory outlives the process (every pilab in the guest reads it), so
+    its links are checked on each call and remade where they point elsewhere:
+    the pilab that made them may have been another install since deleted.
+    """
     tree = PITREES_DIR / pi_model(model).name
-    root = (workdir or Path(tempfile.gettempdir())) / f"pilab-emulated-{model}"
-    if (root / ".complete").exists():
-        return root
-    root.mkdir(parents=True, exist_ok=True)
+    base = workdir or Path(tempfile.gettempdir())
+    root = base / f"pilab-emulated-{model}-{os.getuid()}"
+    root.mkdir(mode=0o755, exist_ok=True)
+    if root.is_symlink() or root.stat().st_uid != os.getuid():
+        raise ConfigError(f"{root} is not a directory of this user's: remove it and try again")
     (root / "sys").mkdir(exist_ok=True)
     links = {
         root / "proc": tree / "proc",
@@ -100,10 +106,26 @@ def emulation_root(model: str, workdir: Path | None = None) -> Path:
         root / "sys" / "bus": Path("/sys/bus"),
     }
     for link, target in links.items():
-        if target.exists() and not link.is_symlink():
-            link.symlink_to(target)
-    (root / ".complete").touch()
+        _point(link, target)
     return root
+
+
+def _point(link: Path, target: Path) -> None:
+    """Make *link* a symlink to *target*, replacing one that points elsewhere.
+
+    A target this model's tree lacks (the Pi 3 has no captured /sys/kernel)
+    gets no link, as that Pi has no such file either.
+    """
+    if not target.exists():
+        if link.is_symlink():
+            link.unlink()
+        return
+    if link.is_symlink() and link.readlink() == target:
+        return
+    tmp = link.with_name(f".{link.name}.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    tmp.replace(link)  # atomic: a concurrent reader sees the old link or the new
 
 
 def _dt_file(root: Path, name: str) -> bytes | None:
