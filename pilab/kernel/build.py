@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pilab.cachelock import filling
 from pilab.errors import BuildError, MissingDependency
 from pilab.kernel.buildhints import hints_for
 from pilab.paths import KMOD_SOURCES, build_dir
@@ -65,22 +66,24 @@ def build(release: str | None = None, extra: tuple[str, ...] = (),
     built in there, with its own toolchain, and the .ko files copied out.
     """
     if kernel is not None and kernel.chroot is not None:
-        return _build_in_chroot(kernel, extra)
+        with filling(build_dir(kernel.release)):
+            return _build_in_chroot(kernel, extra)
     release = kernel.release if kernel else release or platform.release()
     headers = kernel.headers if kernel else headers_dir(release)
     out = build_dir(release)
-    sync_sources(KMOD_DIR, out)
-    stamp, wanted = out / ".pilab-built", _fingerprint(headers, extra)
-    if stamp.exists() and stamp.read_text() == wanted and any(out.glob("*.ko")):
-        return sorted(out.glob("*.ko"))  # nothing changed: make would take seconds to say so
-    stamp.unlink(missing_ok=True)
-    cmd = ["make", "-C", str(headers), f"M={out}", f"-j{os.cpu_count() or 1}", *extra,
-           "modules"]
-    with progress(f"building kernel modules for {release}"):
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    _check(release, proc.returncode, proc.stdout + proc.stderr)
-    stamp.write_text(wanted)
-    return sorted(out.glob("*.ko"))
+    with filling(out):
+        sync_sources(KMOD_DIR, out)
+        stamp, wanted = out / ".pilab-built", _fingerprint(headers, extra)
+        if stamp.exists() and stamp.read_text() == wanted and any(out.glob("*.ko")):
+            return sorted(out.glob("*.ko"))  # nothing changed: make would take seconds
+        stamp.unlink(missing_ok=True)
+        cmd = ["make", "-C", str(headers), f"M={out}", f"-j{os.cpu_count() or 1}", *extra,
+               "modules"]
+        with progress(f"building kernel modules for {release}"):
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        _check(release, proc.returncode, proc.stdout + proc.stderr)
+        stamp.write_text(wanted)
+        return sorted(out.glob("*.ko"))
 
 
 def _fingerprint(headers: Path, extra: tuple[str, ...]) -> str:
@@ -108,10 +111,14 @@ def _build_in_chroot(kernel: VmKernel, extra: tuple[str, ...]) -> list[Path]:
     _check(kernel.release, proc.returncode, proc.stdout + proc.stderr)
     out = build_dir(kernel.release)
     out.mkdir(parents=True, exist_ok=True)
+    built = sorted(work.glob("*.ko"))
     for old in out.glob("*.ko"):
-        old.unlink()
-    for ko in sorted(work.glob("*.ko")):
-        shutil.copy2(ko, out / ko.name)
+        if not (work / old.name).exists():
+            old.unlink()
+    for ko in built:  # replaced whole: a VM loading a module meanwhile reads old or new
+        partial = out / f".{ko.name}.partial"
+        shutil.copy2(ko, partial)
+        partial.replace(out / ko.name)
     return sorted(out.glob("*.ko"))
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pilab.cachelock import filling
 from pilab.errors import MissingDependency
 from pilab.paths import cache_dir
 from pilab.progress import progress
@@ -78,16 +79,18 @@ class DebianChroot:
         self.check_possible()
         stamp = self.root / STAMP
         wanted = " ".join(self.packages)
-        if not stamp.is_file():
-            self._debootstrap()
-        elif stamp.read_text() == wanted and time.time() - stamp.stat().st_mtime < REFRESH_AFTER:
-            return self.root
-        self._configure()
-        with progress(f"installing {wanted} in the {self.suite} chroot"):
-            self.apt("update")
-            self.apt("install", "-y", "--no-install-recommends", *self.packages)
-            self.apt("clean")
-        stamp.write_text(wanted)
+        with filling(self.root):
+            if not stamp.is_file():
+                self._debootstrap()
+            elif (stamp.read_text() == wanted
+                  and time.time() - stamp.stat().st_mtime < REFRESH_AFTER):
+                return self.root
+            self._configure()
+            with progress(f"installing {wanted} in the {self.suite} chroot"):
+                self.apt("update")
+                self.apt("install", "-y", "--no-install-recommends", *self.packages)
+                self.apt("clean")
+            stamp.write_text(wanted)
         return self.root
 
     def _debootstrap(self) -> None:

@@ -11,6 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from pilab.cachelock import filling
 from pilab.errors import MissingDependency, VmError
 from pilab.paths import cache_dir
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
@@ -56,9 +57,10 @@ def ensure_image(release: str) -> Path:
     vmlinuz = image_path(release)
     if vmlinuz.exists():
         return vmlinuz
-    package = f"linux-image-{release}"
-    fetch_debs([package], kernels_dir() / release)
+    with filling(kernels_dir() / release):
+        if not image_path(release).exists():  # or another pilab fetched it meanwhile
+            fetch_debs([f"linux-image-{release}"], kernels_dir() / release)
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
-        raise VmError(f"{package} holds no {vmlinuz.name}")
+        raise VmError(f"linux-image-{release} holds no {vmlinuz.name}")
     return vmlinuz

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pilab.cachelock import filling
 from pilab.errors import MissingDependency
 from pilab.vmhost.chroot import DebianChroot
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
@@ -67,8 +68,9 @@ def newest_image(chroot: DebianChroot, release: str) -> Path:
     if vmlinuz.exists():
         _keep_packed(release)
         return vmlinuz
-    packages = _image_packages(chroot, release)
-    fetch_debs(packages, kernels_dir() / release, where=chroot)
+    with filling(kernels_dir() / release):
+        if not image_path(release).exists():  # or another pilab fetched it meanwhile
+            fetch_debs(_image_packages(chroot, release), kernels_dir() / release, where=chroot)
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise MissingDependency(f"linux-image-{release} from {SUITE} holds no {vmlinuz.name}")

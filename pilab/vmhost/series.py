@@ -14,6 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from pilab.cachelock import filling
 from pilab.errors import MissingDependency, VmError
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
 from pilab.vmhost.image import kernels_dir
@@ -64,7 +65,9 @@ def series_headers(release: str) -> Path:
         _relocate(staging / "usr" / "src" / f"linux-headers-{release}", root)
         (staging / HEADERS_STAMP).touch()
 
-    fetch_debs(packages, root, finish=finish)
+    with filling(root):
+        if not (root / HEADERS_STAMP).is_file():  # or another pilab fetched them meanwhile
+            fetch_debs(packages, root, finish=finish)
     return kbuild
 
 
