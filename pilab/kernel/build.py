@@ -127,21 +127,23 @@ def build_output(kernel: VmKernel, extra: tuple[str, ...]) -> tuple[str, str]:
 
     For the W=1 and sparse checks; the directory is removed afterwards.
     """
-    if kernel.chroot is not None:
-        where = f"/var/tmp/pilab-check/{kernel.release}"
-        host = kernel.chroot.inside(where)
+    lock = build_dir(kernel.release).with_name(f"check-{kernel.release}")
+    with filling(lock):  # one such build at a time per kernel: they share the directory
+        if kernel.chroot is not None:
+            where = f"/var/tmp/pilab-check/{kernel.release}"
+            host = kernel.chroot.inside(where)
+            shutil.rmtree(host, ignore_errors=True)
+            sync_sources(KMOD_DIR, host)
+            proc = kernel.chroot.run(["make", "-C", str(kernel.headers), f"M={where}",
+                                      *extra, "modules"], check=False)
+        else:
+            host = lock
+            where = str(host)
+            shutil.rmtree(host, ignore_errors=True)
+            sync_sources(KMOD_DIR, host)
+            proc = subprocess.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
+                                   "modules"], capture_output=True, text=True, check=False)
         shutil.rmtree(host, ignore_errors=True)
-        sync_sources(KMOD_DIR, host)
-        proc = kernel.chroot.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
-                                  "modules"], check=False)
-    else:
-        host = build_dir(kernel.release).with_name(f"check-{kernel.release}")
-        where = str(host)
-        shutil.rmtree(host, ignore_errors=True)
-        sync_sources(KMOD_DIR, host)
-        proc = subprocess.run(["make", "-C", str(kernel.headers), f"M={where}", *extra,
-                               "modules"], capture_output=True, text=True, check=False)
-    shutil.rmtree(host, ignore_errors=True)
     _check(kernel.release, proc.returncode, proc.stdout + proc.stderr)
     return proc.stdout + proc.stderr, where
 
