@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from pilab.vmhost.leash import Leashed, new_run_id, start
 from pilab.vmhost.warmstate import (
+    LISTENING_FD_ENV,
     WarmState,
     client_socket,
     code_stamp,
@@ -422,6 +423,7 @@ class Supervisor:
             try:
                 clients = _listen(client_socket(release))
                 guests = _listen(guest_socket(release))
+                _tell_listening()
                 for sock in (wake, wake_in):
                     sock.setblocking(False)
                 self._signals(wake_in)
@@ -466,6 +468,15 @@ def _listen(path: Path) -> socket.socket:
     sock.listen(16)
     sock.setblocking(False)
     return sock
+
+
+def _tell_listening() -> None:
+    """One byte down the starter's pipe, if it gave one: the sockets take clients now."""
+    fd = os.environ.pop(LISTENING_FD_ENV, None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.write(int(fd), b"1")
+            os.close(int(fd))
 
 
 def _without_softlockup_panic(cmd: list[str]) -> list[str]:

@@ -10,8 +10,6 @@ import argparse
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,7 +81,7 @@ def _running(kernel: str, forget: bool = False) -> tuple[str, WarmState] | None:
 
 def up(args: argparse.Namespace) -> int:
     from pilab.vmhost.session import prepare
-    from pilab.vmhost.warmclient import wait_ready
+    from pilab.vmhost.warmclient import start_supervisor, wait_ready
     from pilab.vmhost.warmstate import ago, log_path, read_state, release_of_image
 
     if args.owner and not Path(f"/proc/{args.owner}").exists():
@@ -98,13 +96,10 @@ def up(args: argparse.Namespace) -> int:
     log = log_path(release)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "pilab.vmhost.warm", release, str(vmlinuz), str(args.idle),
-             str(args.owner)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        supervisor, listening = start_supervisor(
+            [release, str(vmlinuz), str(args.idle), str(args.owner)], out)
     with progress(f"booting the warm VM ({release})"):
-        ready = wait_ready(release, lambda: supervisor.poll() is None, UP_WAIT)
+        ready = wait_ready(release, listening, lambda: supervisor.poll() is None, UP_WAIT)
     if not ready:
         code = supervisor.poll()
         if code is not None:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from pilab.errors import VmError
 from pilab.progress import say
 from pilab.vmhost.warmstate import (
+    LISTENING_FD_ENV,
     WarmState,
     ago,
     client_socket,
@@ -159,15 +163,37 @@ class WarmVm:
                 return
 
 
-def wait_ready(release: str, alive: Callable[[], bool], timeout: float) -> bool:
+def start_supervisor(args: list[str], out: IO[bytes] | int,
+                     env: Mapping[str, str] | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """``python -m pilab.vmhost.warm ARGS`` in a session of its own, its output to *out*;
+    and the read end of its pipe for :func:`wait_ready`."""
+    listening, tell = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pilab.vmhost.warm", *args],
+            env={**(os.environ if env is None else env), LISTENING_FD_ENV: str(tell)},
+            pass_fds=(tell,), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    except BaseException:
+        os.close(listening)
+        raise
+    finally:
+        os.close(tell)
+    return proc, listening
+
+
+def wait_ready(release: str, listening: int, alive: Callable[[], bool], timeout: float) -> bool:
     """Until the warm VM for *release* has a ready guest (True), *alive* turns false or
-    *timeout* passes (False). The supervisor answers READY on its socket: no polling
-    of state files, only of the socket's appearance while the supervisor starts."""
+    *timeout* passes (False). Nothing is polled: the supervisor's pipe (*listening*, from
+    :func:`start_supervisor`, closed here) says when its socket takes clients, and the
+    supervisor answers READY on it."""
     end = time.monotonic() + timeout
-    while not client_socket(release).exists():
-        if not alive() or time.monotonic() > end:
+    try:
+        told, _, _ = select.select([listening], [], [], timeout)
+        if not told or os.read(listening, 1) != b"1":  # too slow, or ended before listening
             return False
-        time.sleep(0.1)
+    finally:
+        os.close(listening)
     channel = connect(release)
     try:
         channel.send(Kind.WAIT_READY)

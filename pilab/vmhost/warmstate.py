@@ -23,6 +23,9 @@ from pilab.paths import CACHE_ENV, PACKAGE_DIR, cache_dir
 from pilab.vmhost.leash import run_members
 from pilab.vmhost.vng import MEMORY
 
+# The write end of a pipe from whoever started the supervisor: it writes one byte once
+# its sockets listen, and the pipe's end (EOF) says it ended before that.
+LISTENING_FD_ENV = "PILAB_WARM_LISTENING_FD"
 SOCKET_PATH_MAX = 108  # sun_path's size on Linux, its terminating NUL included
 
 

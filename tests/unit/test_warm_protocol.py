@@ -23,7 +23,14 @@ from pilab.errors import VmError
 from pilab.paths import CACHE_ENV
 from pilab.vmhost import warmstate
 from pilab.vmhost.leash import run_members
-from pilab.vmhost.warmclient import COLD_ENV, WarmVm, connect, wait_ready, warm_vm_for
+from pilab.vmhost.warmclient import (
+    COLD_ENV,
+    WarmVm,
+    connect,
+    start_supervisor,
+    wait_ready,
+    warm_vm_for,
+)
 from pilab.warmproto import Decoder, Kind, ProtocolError, fields, frame
 
 RELEASE = "0.0.0-fake"
@@ -41,12 +48,12 @@ class Supervised:
         self.vmlinuz = cache / f"vmlinuz-{RELEASE}"
         env = {**os.environ, CACHE_ENV: str(cache)}
         env.pop(COLD_ENV, None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pilab.vmhost.warm", RELEASE, str(self.vmlinuz), "600",
+        self.proc, listening = start_supervisor(
+            [RELEASE, str(self.vmlinuz), "600",
              str(os.getpid()),  # the supervisor ends with this test run, however it ends
-             "--launch", *FAKE_VM], env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        assert wait_ready(RELEASE, lambda: self.proc.poll() is None, UP_WAIT), self.log()
+             "--launch", *FAKE_VM], subprocess.PIPE, env)
+        assert wait_ready(RELEASE, listening, lambda: self.proc.poll() is None, UP_WAIT), \
+            self.log()
 
     def log(self) -> str:
         if self.proc.poll() is None:
@@ -227,3 +234,20 @@ def test_down_leaves_nothing(supervised: Supervised) -> None:
     assert sorted(p.name for p in (supervised.cache / "warm").iterdir()) == []
     with pytest.raises(VmError, match="does not answer"):
         connect(RELEASE)
+
+
+def test_a_second_supervisor_is_refused_and_its_starter_hears_it(supervised: Supervised) -> None:
+    """The first one's socket is there and answers READY: only the second's own pipe can
+    tell its starter that it ended instead (looking for the socket file said ready)."""
+    second, listening = start_supervisor(
+        [RELEASE, str(supervised.vmlinuz), "600", str(os.getpid()), "--launch", *FAKE_VM],
+        subprocess.PIPE)
+    try:
+        assert not wait_ready(RELEASE, listening, lambda: True, UP_WAIT)
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 1 and b"already running" in out, out
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait()
+    assert supervised.run(["echo", "still here"]) == (0, "still here\n")
