@@ -32,15 +32,6 @@ def mock_board() -> Iterator[object]:
     board.teardown()
 
 
-MAX_WORKERS = 2  # each worker boots its own VMs (TCG: one busy host CPU each)
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per CPU, at most MAX_WORKERS. Under TCG a VM keeps a CPU
-    busy; more workers than CPUs only slow each VM down and stretch its timing."""
-    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
-
-
 WARM_IDLE = "5m"  # an idle TCG guest still costs CPU that later tests want
 
 
