@@ -154,6 +154,62 @@ def test_the_kernels_gpio_keys_passes_every_step(board: VmGuestBoard, kernel_dri
     print(name, step.reason, step.details)
 
 
+# What each step's verdict rests on, which ours and the kernel's driver must share exactly.
+SAME = {"device_step": "capabilities", "press_step": "events", "release_step": "events",
+        "bounce_step": "press_events", "held_step": "events_while_held",
+        "quick_step": "events"}
+
+
+def run_steps(board: VmGuestBoard, module: str) -> dict[str, Step]:
+    """Every step of the lab on *module*, loaded afresh for each (as pilab check does)."""
+    done = {}
+    for name, fn in STEPS:
+        step = Step(name)
+        with ExitStack() as stack:
+            bench = KeyBench(board, WIRING, stack)
+            bench.load(step, module)
+            fn(bench, step)
+        board.modules.unload(module)
+        done[fn.__name__] = step
+    return done
+
+
+def shown(fn: str, step: Step) -> str:
+    """A table cell: what evdev gave, or the latency figures."""
+    if fn == "latency_step":
+        return step.reason.removeprefix("edge to key: ")
+    if fn == "bounce_step":
+        return (f"{step.details['irqs_during_press']} IRQs, "
+                f"{len(keys_of(step.details['press_events']))} key down")
+    if fn == "device_step":
+        return ", ".join(f"{k}: {v}" for k, v in step.details["capabilities"].items())
+    return f"{len(step.details[SAME[fn]])} events: {keys_of(step.details[SAME[fn]])}"
+
+
+def keys_of(triples: list[tuple[int, int, int]]) -> list[int]:
+    return [value for kind, _, value in triples if kind == ecodes.EV_KEY]
+
+
+def test_ours_and_the_kernels_driver_agree_on_every_step(board: VmGuestBoard) -> None:
+    """The reference is the kernel's gpio-keys: every step gives the same events from ours
+    and from it. With -s, the handout's side-by-side table (docs/labs/gpio_keys.md)."""
+    ours = run_steps(board, "gpio_keys")
+    udev_settled()
+    subprocess.run(["modprobe", "gpio_keys"], check=True, capture_output=True)
+    try:
+        theirs = run_steps(board, BOARD_FILE)
+    finally:
+        udev_settled()
+        subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
+    print("\n| step | pilab's gpio_keys.ko | the kernel's gpio-keys |\n|---|---|---|")
+    for name, fn in STEPS:
+        key = fn.__name__
+        print(f"| {name} | {shown(key, ours[key])} | {shown(key, theirs[key])} |")
+    for key, what in SAME.items():
+        assert ours[key].details[what] == theirs[key].details[what], (key, ours[key].details,
+                                                                       theirs[key].details)
+
+
 def test_the_kernels_gpio_keys_unloads_mid_debounce(board: VmGuestBoard,
                                                     kernel_driver: None) -> None:
     with ExitStack() as stack:
