@@ -310,7 +310,11 @@ def _cmd_guest(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """Build and check one submission; ``Total: N/M`` is the last line (--format text)."""
+    """Build and check one submission; ``Total: N/M`` is the last line (--format text).
+
+    Exit 0: full marks; 1: marks lost; 3: a check could not run (the VM gave nothing, the
+    --deadline came), as ``pilab grade`` says of a submission it could not grade.
+    """
     from pilab.check import formats, report
     from pilab.check.host import check_lab, check_names
     from pilab.check.suite import score
@@ -347,8 +351,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         runs = [LabResult.from_dict(r.lab) for r in run.results if r.lab]
         print(f"report: {write_report(runs, args.report)}", file=sys.stderr)
-    if args.format == "classroom":
+    if args.format == "classroom":  # the command grader awards points by exit 0 alone
         return EXIT_OK if formats.full_marks(run, weights) else EXIT_FAILED
+    if run.why_not_graded:
+        return EXIT_CANNOT_RUN
     passed, total = score(run.results)
     return EXIT_OK if passed == total else EXIT_FAILED
 

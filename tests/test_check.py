@@ -177,7 +177,7 @@ def test_a_deadline_too_short_for_any_check_still_writes_its_results(tmp_path: P
     results = tmp_path / "results.json"
     proc = pilab("check", "intrpt", "--deadline", "60", "--format", "gradescope",
                  "--output", str(results))
-    assert proc.returncode == 1
+    assert proc.returncode == 3  # not graded: some checks could not run
     assert "booting" not in proc.stderr
     out = json.loads(results.read_text())
     tests = {t["name"]: t for t in out["tests"]}
@@ -204,4 +204,4 @@ def test_a_deadline_lets_the_checks_that_fit_run_in_the_vm(tmp_path: Path) -> No
     assert tests[CYCLES]["message"].startswith("NOT RUN: the --deadline left")
     # Which of the others fit depends on how long the boot took: each passed or says why not.
     assert all(t["points"] == 1 or t["message"].startswith("NOT RUN") for t in out["tests"])
-    assert proc.returncode == 1
+    assert proc.returncode == 3
