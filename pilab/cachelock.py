@@ -9,7 +9,7 @@ flock when its holder dies, so a killed pilab leaves nothing locked.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,3 +27,13 @@ def filling(entry: Path) -> Iterator[None]:
             say(f"waiting for another pilab to finish {entry} ...")
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield  # closing the file drops the lock
+
+
+def fill_once(entry: Path, ready: Callable[[], bool], fill: Callable[[], None]) -> None:
+    """Fill *entry* with *fill* unless *ready*; asked again under the lock, as another
+    pilab may have filled it while this one waited."""
+    if ready():
+        return
+    with filling(entry):
+        if not ready():
+            fill()

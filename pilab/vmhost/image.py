@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pilab.cachelock import filling
+from pilab.cachelock import fill_once
 from pilab.errors import MissingDependency, VmError
 from pilab.paths import cache_dir
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
@@ -54,12 +54,8 @@ def image_path(release: str) -> Path:
 
 def ensure_image(release: str) -> Path:
     """Download and unpack linux-image-<release> once; return its vmlinuz."""
-    vmlinuz = image_path(release)
-    if vmlinuz.exists():
-        return vmlinuz
-    with filling(kernels_dir() / release):
-        if not image_path(release).exists():  # or another pilab fetched it meanwhile
-            fetch_debs([f"linux-image-{release}"], kernels_dir() / release)
+    fill_once(kernels_dir() / release, lambda: image_path(release).exists(),
+              lambda: fetch_debs([f"linux-image-{release}"], kernels_dir() / release))
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise VmError(f"linux-image-{release} holds no {vmlinuz.name}")

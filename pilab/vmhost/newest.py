@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pilab.cachelock import filling
+from pilab.cachelock import fill_once
 from pilab.errors import MissingDependency
 from pilab.vmhost.chroot import DebianChroot
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
@@ -64,13 +64,9 @@ def newest_image(chroot: DebianChroot, release: str) -> Path:
     while 11 local runs did not and the distribution's 6.1 and 6.12 never
     did. Until that is understood, this kernel keeps its own decompressor.
     """
-    vmlinuz = image_path(release)
-    if vmlinuz.exists():
-        _keep_packed(release)
-        return vmlinuz
-    with filling(kernels_dir() / release):
-        if not image_path(release).exists():  # or another pilab fetched it meanwhile
-            fetch_debs(_image_packages(chroot, release), kernels_dir() / release, where=chroot)
+    fill_once(kernels_dir() / release, lambda: image_path(release).exists(),
+              lambda: fetch_debs(_image_packages(chroot, release), kernels_dir() / release,
+                                 where=chroot))
     vmlinuz = image_path(release)
     if not vmlinuz.exists():
         raise MissingDependency(f"linux-image-{release} from {SUITE} holds no {vmlinuz.name}")

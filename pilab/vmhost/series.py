@@ -14,7 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pilab.cachelock import filling
+from pilab.cachelock import fill_once
 from pilab.errors import MissingDependency, VmError
 from pilab.vmhost.debs import dpkg_arch, fetch_debs
 from pilab.vmhost.image import kernels_dir
@@ -53,22 +53,19 @@ def headers_root(release: str) -> Path:
 def series_headers(release: str) -> Path:
     """linux-headers-<release> with its -common and kbuild, unpacked once; the Kbuild dir."""
     root = headers_root(release)
-    kbuild = root / "usr" / "src" / f"linux-headers-{release}"
-    if (root / HEADERS_STAMP).is_file():
-        return kbuild
-    package = f"linux-headers-{release}"
-    depends = _candidate_depends(package) or ""
-    parts = re.findall(r"(linux-headers-\S+-common|linux-kbuild-\S+)\b", depends)
-    packages = [package, *dict.fromkeys(parts)]
 
     def finish(staging: Path) -> None:
         _relocate(staging / "usr" / "src" / f"linux-headers-{release}", root)
         (staging / HEADERS_STAMP).touch()
 
-    with filling(root):
-        if not (root / HEADERS_STAMP).is_file():  # or another pilab fetched them meanwhile
-            fetch_debs(packages, root, finish=finish)
-    return kbuild
+    def fetch() -> None:
+        package = f"linux-headers-{release}"
+        depends = _candidate_depends(package) or ""
+        parts = re.findall(r"(linux-headers-\S+-common|linux-kbuild-\S+)\b", depends)
+        fetch_debs([package, *dict.fromkeys(parts)], root, finish=finish)
+
+    fill_once(root, (root / HEADERS_STAMP).is_file, fetch)
+    return root / "usr" / "src" / f"linux-headers-{release}"
 
 
 def _relocate(kbuild: Path, root: Path) -> None:
