@@ -3,8 +3,9 @@
 Progress goes two ways: marker lines on stdout, which the host watches to
 bound each check, and a results file rewritten (and synced) after every
 check, so whatever the kernel does next, the host knows what was done.
-A guest-side watchdog reboots the VM at once when a check overruns its
-bound while the kernel still runs (an rmmod that never returns).
+A guest-side watchdog reboots the VM when a check overruns its bound while
+the kernel still runs and a call into the module does not return (an rmmod
+that waits forever); a check only slowed by a busy machine gets longer.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ import time
 from pathlib import Path
 
 from pilab.check.context import CheckContext
-from pilab.check.suite import Check, CheckResult, out_of_time
+from pilab.check.suite import MARKS, Check, CheckResult, out_of_time
 from pilab.kernel.klog import LogCursor
-from pilab.kernel.modules import loaded
+from pilab.kernel.modules import last_returned, loaded
+from pilab.kernel.stuck import inside
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
-
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN"}
 
 MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
 HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
+STALL_SECONDS = 30.0  # inside the module's code, no load or unload returning: stuck
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
 OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
 BEAT_SECONDS = 2.0  # the heartbeat: a frozen kernel falls silent (see pilab.check.host)
@@ -112,13 +113,35 @@ class Progress:
         os.replace(tmp, self.path)
 
 
-def _watchdog(progress: Progress, job: str, check: Check, done: threading.Event) -> None:
-    """Reboot the VM if *check* overruns its bound: its result is 'hung'."""
+def hung_reason(stuck: list[str], quiet: float, elapsed: float, longest: float) -> str | None:
+    """Past a check's bound: why it counts as hung now, or None while it is only slow.
+
+    *stuck*: the tasks inside the module's code (pilab.kernel.stuck); *quiet*: seconds
+    since a load or unload last returned; *elapsed*: the check's time so far; *longest*:
+    its bound on a slow machine (Check.longest). Hung: a task has been inside the
+    module's code with no load or unload returning for STALL_SECONDS (a call into the
+    module that does not return), or the check ran past *longest*. A check still moving
+    on a slow machine gets that long: a verdict must not depend on the machine's speed.
+    """
+    if stuck and quiet >= STALL_SECONDS:
+        return f"hung: a call into the module never returned (after {elapsed:.0f}s): {stuck[0]}"
+    if elapsed >= longest + HANG_GRACE:
+        return f"hung: no result within {longest + HANG_GRACE:.0f}s"
+    return None
+
+
+def _watchdog(progress: Progress, job: str, check: Check, modules: list[str],
+              done: threading.Event) -> None:
+    """Reboot the VM if *check* overruns its bound and is stuck: its result is 'hung'."""
+    started = time.monotonic()
     if done.wait(check.seconds + HANG_GRACE):
         return
-    progress.results.setdefault(job, []).append(CheckResult(
-        check.name, FAILED, f"hung: no result within {check.seconds + HANG_GRACE:.0f}s "
-        "(a call into the module never returned)", check.hint))
+    while (why := hung_reason(inside(modules), time.monotonic() - last_returned(),
+                              time.monotonic() - started, check.longest)) is None:
+        if done.wait(1.0):
+            return
+    progress.results.setdefault(job, []).append(CheckResult(check.name, FAILED, why,
+                                                            check.hint))
     progress.running, progress.down = None, job
     progress.save()
     marker("hung", check.name)
@@ -212,11 +235,11 @@ def _run_each(jobs: dict[str, tuple[CheckContext, list[str]]], progress: Progres
                 time.sleep(60)  # the reboot takes the VM down meanwhile
             progress.running = (job, check.name)
             progress.save()
-            marker("start", check.name, check.seconds)
+            marker("start", check.name, check.longest + HANG_GRACE)
             done = threading.Event()
             if in_vm:
-                threading.Thread(target=_watchdog, args=(progress, job, check, done),
-                                 daemon=True).start()
+                threading.Thread(target=_watchdog, args=(progress, job, check, ctx.modules,
+                                                         done), daemon=True).start()
             inputs = input_devices() if in_vm else set()
             result = run_check(ctx, check)
             leaked = input_devices() - inputs if in_vm else set()

@@ -8,12 +8,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from pilab.check.host import CheckRun, check_names
-from pilab.check.suite import NOT_RUN, UNSTABLE, CheckResult, score
+from pilab.check.suite import MARKS, NOT_RUN, UNSTABLE, CheckResult, score
 from pilab.output import to_json
 from pilab.steps import FAILED, SKIPPED
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT RUN",
-         "unstable": "UNSTABLE"}
 NOT_GRADED = "not graded"
 
 

@@ -16,6 +16,14 @@ from pilab.steps import FAILED, PASSED, SKIPPED
 NOT_RUN = "not run"
 # pilab grade --repeat: the runs gave this check different verdicts (pilab.check.repeat).
 UNSTABLE = "unstable"
+# How each status is marked in pilab's text output.
+MARKS = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", NOT_RUN: "NOT RUN",
+         UNSTABLE: "UNSTABLE"}
+
+# A check's bound is what it takes on an ordinary machine. One still moving past it (a
+# slow or busy machine), with nothing stuck in the module's code, gets up to this many
+# times as long before it counts as hung (pilab.check.guest).
+SLOW_FACTOR = 2.0
 
 if TYPE_CHECKING:
     from pilab.check.context import CheckContext
@@ -31,6 +39,11 @@ class Check:
     hint: str = ""  # shown when it fails: what usually causes that
     seconds: float = 60.0  # the bound: past it, the check counts as hung
     applies: Callable[[CheckContext], str | None] = lambda ctx: None  # a reason to skip
+
+    @property
+    def longest(self) -> float:
+        """Its bound on a slow machine, for a check still moving (see SLOW_FACTOR)."""
+        return self.seconds * SLOW_FACTOR
 
 
 @dataclass

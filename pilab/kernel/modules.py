@@ -45,6 +45,12 @@ SYSCALLS = {  # machine: (finit_module, delete_module)
     "armv6l": (379, 129),
 }
 _libc = ctypes.CDLL(None, use_errno=True)
+_returned = [time.monotonic()]  # when a load or unload last came back from the kernel
+
+
+def last_returned() -> float:
+    """time.monotonic() when a module's load or unload last returned (or failed)."""
+    return _returned[0]
 
 
 def _syscalls() -> tuple[int, int]:
@@ -85,6 +91,7 @@ def insmod(path: Path, params: Mapping[str, ParamValue] | None = None) -> None:
     try:
         ret = _libc.syscall(_syscalls()[0], fd, ctypes.c_char_p(values), 0)
         code = ctypes.get_errno()
+        _returned[0] = time.monotonic()
     finally:
         os.close(fd)
     if ret != 0:
@@ -94,9 +101,11 @@ def insmod(path: Path, params: Mapping[str, ParamValue] | None = None) -> None:
 def rmmod(name: str, attempts: int = 50) -> None:
     """Unload a module, retrying briefly while it is still in use."""
     for _ in range(attempts):
-        if _libc.syscall(_syscalls()[1], ctypes.c_char_p(name.encode()), os.O_NONBLOCK) == 0:
-            return
+        ret = _libc.syscall(_syscalls()[1], ctypes.c_char_p(name.encode()), os.O_NONBLOCK)
         code = ctypes.get_errno()
+        _returned[0] = time.monotonic()
+        if ret == 0:
+            return
         if code == errno.ENOENT and not loaded(name):
             return
         if code not in (errno.EAGAIN, errno.EBUSY):

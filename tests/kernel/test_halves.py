@@ -5,6 +5,7 @@ load/unload cycles."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +18,7 @@ from pilab.boards.vm import VmGuestBoard
 from pilab.kernel.build import module_dir
 from pilab.kernel.klog import KernelLog, Record
 from pilab.kernel.modules import ParamValue, insmod, loaded, rmmod
+from pilab.kernel.stuck import inside
 from pilab.labs.bh_thread.lab import BhThreadLab
 from pilab.labs.bottomhalf.lab import BottomhalfLab
 from pilab.labs.common.lab import Bench
@@ -127,3 +129,36 @@ def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
     assert f"{module}#" not in Path("/proc/interrupts").read_text()
     insmod(path, pins)  # the lines and IRQs are free again
     rmmod(module, attempts=1)
+
+
+def test_an_unload_waiting_on_its_bottom_half_is_seen_inside_the_module(
+        vm_board: VmGuestBoard, kernel_stays_healthy: KernelLog) -> None:
+    """What the check watchdog reads (pilab.kernel.stuck) to tell a stuck module from a
+    slow machine: rmmod waiting in the exit's tasklet_kill() for a 3 s bottom half is a
+    task inside the module's code, named with its calls; once it returned, none is."""
+    from pilab.labs.common.halves import BackgroundPress
+
+    wiring = load_wiring("bottomhalf")
+    vm_board.setup(wiring)
+    log = vm_board.open_log()
+    vm_board.modules.load("bottomhalf", led=vm_board.gpio(wiring.led or 0),
+                          buttons=[vm_board.gpio(b) for b in wiring.buttons], work_ms=3000)
+    seen: list[str] = []
+    with ExitStack() as stack:
+        bench = Bench(vm_board, wiring, stack)
+        press = BackgroundPress(bench, (1,), vm_board.real_kernel)
+        stack.callback(press.stop)
+        deadline = time.monotonic() + 10
+        while not any("bottom half start" in r.text for r in log.lines("bottomhalf: ")):
+            assert time.monotonic() < deadline, "the bottom half never started"
+            time.sleep(0.01)
+        unload = threading.Thread(target=vm_board.modules.unload, args=("bottomhalf",))
+        unload.start()
+        while unload.is_alive() and not any("delete_module" in s for s in seen):
+            seen = inside(["bottomhalf"])
+            time.sleep(0.05)
+        unload.join(timeout=30)
+    assert not unload.is_alive() and not loaded("bottomhalf")
+    stuck = [s for s in seen if "delete_module" in s]
+    assert stuck and "bottomhalf_exit [bottomhalf]" in stuck[0], seen
+    assert inside(["bottomhalf"]) == []
