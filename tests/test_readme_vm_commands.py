@@ -69,8 +69,9 @@ def test_a_new_lab_is_checked_where_the_readme_puts_it(warm_cache: Path,
     assert made.returncode == 0 and (tmp_path / "intrpt" / "intrpt.c").exists(), made.stderr
     proc = as_written("pilab check intrpt ~/intrpt", warm_cache, tmp_path)
     out = clean(proc)
-    assert proc.returncode in (0, 1), out + proc.stderr[-2000:]  # a verdict, not an error
-    assert "intrpt" in out and ("PASS" in out or "FAIL" in out), out
+    # The skeleton builds and loads, but its TODOs (the IRQ handler) are not done.
+    assert proc.returncode == 1, out + proc.stderr[-2000:]
+    assert "PASS  builds" in out and "FAIL  behaviour" in out, out
 
 
 @pytest.mark.vm
