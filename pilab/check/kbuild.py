@@ -14,11 +14,11 @@ import re
 import resource
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pilab import workdirs
 from pilab.check.submission import Submission
 from pilab.errors import MissingDependency
 from pilab.kernel.build import headers_dir
@@ -119,11 +119,9 @@ def build_submission(submission: Submission, release: str, extra: tuple[str, ...
             outside = headers_root(kernel.release)  # its -common tree and kbuild too
     else:
         headers = headers_dir(release).resolve()
-    root = cache_dir() / "submissions"
-    root.mkdir(parents=True, exist_ok=True)
     # Kbuild takes no space (nor make's specials) in M=: the name is only a label here.
     label = re.sub(r"[^A-Za-z0-9_.-]", "_", submission.name[:40])
-    work = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=root))
+    work = workdirs.make(cache_dir() / "submissions", label)
     os.chmod(work, 0o777)  # the sandbox's nobody writes the objects here
     submission.copy_to(work)
     (work / "Kbuild").write_text(kbuild_text(submission))

@@ -6,20 +6,20 @@ import json
 import re
 import shutil
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pilab import workdirs
 from pilab.kernel.build import build
 from pilab.kernel.klog import CRASH_LINE, crash_excerpt
-from pilab.paths import cache_dir
 from pilab.progress import say
 from pilab.steps import FAILED, LabResult
 from pilab.vmhost.kernels import DEFAULT, VmKernel, resolve
 from pilab.vmhost.launch import Output, run_in_vm
+from pilab.vmhost.warmstate import runs_dir
 
 # A timestamped printk, or the early KASLR line the kernel prints before timestamps.
 KERNEL_LINE = re.compile(rb"^(\[\s*\d+\.\d+\] |\w+ KASLR using )")
@@ -80,9 +80,7 @@ def prepare(kernel: str = DEFAULT) -> Path:
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
     """A fresh directory, the only place the guest may write to; removed after."""
-    runs = cache_dir() / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix="run-", dir=runs))
+    path = workdirs.make(runs_dir(), "run")
     try:
         yield path
     finally:
