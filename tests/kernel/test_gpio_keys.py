@@ -6,7 +6,7 @@ import errno
 import random
 import subprocess
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -127,18 +127,26 @@ def udev_settled() -> None:
     subprocess.run(["udevadm", "settle", "--timeout=60"], check=False, capture_output=True)
 
 
-@pytest.fixture
-def kernel_driver() -> Iterator[None]:
-    """The kernel's own gpio-keys driver (CONFIG_KEYBOARD_GPIO=m in Debian), unloaded after:
-    it shares its name with ours."""
+@contextmanager
+def the_kernels_driver() -> Iterator[None]:
+    """The kernel's own gpio-keys driver (CONFIG_KEYBOARD_GPIO=m in Debian) for the block,
+    unloaded after: it shares its name with ours."""
     udev_settled()
     if loaded("gpio_keys"):  # loaded by udev for an earlier test's device
         subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
     subprocess.run(["modprobe", "gpio_keys"], check=True, capture_output=True)
-    yield
-    udev_settled()
-    subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        udev_settled()
+        subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
     assert not loaded("gpio_keys")
+
+
+@pytest.fixture
+def kernel_driver() -> Iterator[None]:
+    with the_kernels_driver():
+        yield
 
 
 # What each step's verdict rests on, which ours and the kernel's driver must share exactly.
@@ -182,13 +190,8 @@ def test_ours_and_the_kernels_driver_agree_on_every_step(board: VmGuestBoard) ->
     device): it passes every step, and each step gives the same events from ours and
     from it. With -s, the handout's side-by-side table (docs/labs/gpio_keys.md)."""
     ours = run_steps(board, "gpio_keys")
-    udev_settled()
-    subprocess.run(["modprobe", "gpio_keys"], check=True, capture_output=True)
-    try:
+    with the_kernels_driver():
         theirs = run_steps(board, BOARD_FILE)
-    finally:
-        udev_settled()
-        subprocess.run(["modprobe", "-r", "gpio_keys"], check=True, capture_output=True)
     print("\n| step | pilab's gpio_keys.ko | the kernel's gpio-keys |\n|---|---|---|")
     for name, fn in STEPS:
         key = fn.__name__
