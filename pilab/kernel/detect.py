@@ -118,7 +118,7 @@ def _point(link: Path, target: Path) -> None:
     """
     if not target.exists():
         if link.is_symlink():
-            link.unlink()
+            link.unlink(missing_ok=True)  # another pilab may be removing it too
         return
     if link.is_symlink() and link.readlink() == target:
         return
