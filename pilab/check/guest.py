@@ -21,14 +21,16 @@ from pathlib import Path
 from pilab.check.context import CheckContext
 from pilab.check.suite import MARKS, Check, CheckResult, out_of_time
 from pilab.kernel.klog import LogCursor
-from pilab.kernel.modules import last_returned, loaded
+from pilab.kernel.modules import last_returned, loaded, oldest_call
 from pilab.kernel.stuck import inside
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
 
 MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
 HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
-STALL_SECONDS = 30.0  # inside the module's code, no load or unload returning: stuck
+# A load or unload this long, or a task inside the module's code with none returning:
+# stuck. Longer than any bottom half a check waits for (two of 10 s at the most).
+STALL_SECONDS = 60.0
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
 OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
 BEAT_SECONDS = 2.0  # the heartbeat: a frozen kernel falls silent (see pilab.check.host)
@@ -113,21 +115,31 @@ class Progress:
         os.replace(tmp, self.path)
 
 
-def hung_reason(stuck: list[str], quiet: float, elapsed: float, longest: float) -> str | None:
+def hung_reason(call: tuple[str, float] | None, stuck: list[str], quiet: float,
+                elapsed: float, longest: float) -> str | None:
     """Past a check's bound: why it counts as hung now, or None while it is only slow.
 
+    *call*: the load or unload under way and its seconds so far (pilab.kernel.modules);
     *stuck*: the tasks inside the module's code (pilab.kernel.stuck); *quiet*: seconds
-    since a load or unload last returned; *elapsed*: the check's time so far; *longest*:
-    its bound on a slow machine (Check.longest). Hung: a task has been inside the
-    module's code with no load or unload returning for STALL_SECONDS (a call into the
-    module that does not return), or the check ran past *longest*. A check still moving
+    since a load or unload last returned; *elapsed*: the check's time so far;
+    *longest*: its bound on a slow machine (Check.longest). Hung: a load or unload under
+    way for STALL_SECONDS, or a task inside the module's code with none returning for
+    as long (a read that never wakes), or the check past *longest*. A check still moving
     on a slow machine gets that long: a verdict must not depend on the machine's speed.
     """
+    where = f": {stuck[0]}" if stuck else ""
+    if call is not None and call[1] >= STALL_SECONDS:
+        return f"hung: {call[0]} did not return in {call[1]:.0f}s{where}"
     if stuck and quiet >= STALL_SECONDS:
-        return f"hung: a call into the module never returned (after {elapsed:.0f}s): {stuck[0]}"
+        return f"hung: a call into the module never returned (after {elapsed:.0f}s){where}"
     if elapsed >= longest + HANG_GRACE:
-        return f"hung: no result within {longest + HANG_GRACE:.0f}s"
+        return f"hung: no result within {longest + HANG_GRACE:.0f}s{where}"
     return None
+
+
+def _call_so_far() -> tuple[str, float] | None:
+    call = oldest_call()
+    return None if call is None else (call[0], time.monotonic() - call[1])
 
 
 def _watchdog(progress: Progress, job: str, check: Check, modules: list[str],
@@ -136,7 +148,8 @@ def _watchdog(progress: Progress, job: str, check: Check, modules: list[str],
     started = time.monotonic()
     if done.wait(check.seconds + HANG_GRACE):
         return
-    while (why := hung_reason(inside(modules), time.monotonic() - last_returned(),
+    while (why := hung_reason(_call_so_far(), inside(modules),
+                              time.monotonic() - last_returned(),
                               time.monotonic() - started, check.longest)) is None:
         if done.wait(1.0):
             return

@@ -6,6 +6,7 @@ import ctypes
 import errno
 import os
 import platform
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -46,11 +47,27 @@ SYSCALLS = {  # machine: (finit_module, delete_module)
 }
 _libc = ctypes.CDLL(None, use_errno=True)
 _returned = [time.monotonic()]  # when a load or unload last came back from the kernel
+_calls: dict[int, tuple[str, float]] = {}  # thread -> (what, since): loads and unloads under way
 
 
 def last_returned() -> float:
     """time.monotonic() when a module's load or unload last returned (or failed)."""
     return _returned[0]
+
+
+def oldest_call() -> tuple[str, float] | None:
+    """The load or unload under way the longest (``"unloading bottomhalf"``, its start)."""
+    return min(list(_calls.values()), key=lambda call: call[1], default=None)
+
+
+@contextmanager
+def _calling(what: str) -> Iterator[None]:
+    _calls[threading.get_ident()] = (what, time.monotonic())
+    try:
+        yield
+    finally:
+        del _calls[threading.get_ident()]
+        _returned[0] = time.monotonic()
 
 
 def _syscalls() -> tuple[int, int]:
@@ -89,9 +106,9 @@ def insmod(path: Path, params: Mapping[str, ParamValue] | None = None) -> None:
     values = " ".join(format_params(params or {})).encode()
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        ret = _libc.syscall(_syscalls()[0], fd, ctypes.c_char_p(values), 0)
-        code = ctypes.get_errno()
-        _returned[0] = time.monotonic()
+        with _calling(f"loading {path.stem}"):
+            ret = _libc.syscall(_syscalls()[0], fd, ctypes.c_char_p(values), 0)
+            code = ctypes.get_errno()
     finally:
         os.close(fd)
     if ret != 0:
@@ -101,9 +118,9 @@ def insmod(path: Path, params: Mapping[str, ParamValue] | None = None) -> None:
 def rmmod(name: str, attempts: int = 50) -> None:
     """Unload a module, retrying briefly while it is still in use."""
     for _ in range(attempts):
-        ret = _libc.syscall(_syscalls()[1], ctypes.c_char_p(name.encode()), os.O_NONBLOCK)
-        code = ctypes.get_errno()
-        _returned[0] = time.monotonic()
+        with _calling(f"unloading {name}"):
+            ret = _libc.syscall(_syscalls()[1], ctypes.c_char_p(name.encode()), os.O_NONBLOCK)
+            code = ctypes.get_errno()
         if ret == 0:
             return
         if code == errno.ENOENT and not loaded(name):

@@ -17,7 +17,7 @@ from journal import read_journal
 from pilab.boards.vm import VmGuestBoard
 from pilab.kernel.build import module_dir
 from pilab.kernel.klog import KernelLog, Record
-from pilab.kernel.modules import ParamValue, insmod, loaded, rmmod
+from pilab.kernel.modules import ParamValue, insmod, loaded, oldest_call, rmmod
 from pilab.kernel.stuck import inside
 from pilab.labs.bh_thread.lab import BhThreadLab
 from pilab.labs.bottomhalf.lab import BottomhalfLab
@@ -133,9 +133,10 @@ def test_load_unload_cycles(vm_board: VmGuestBoard, module: str,
 
 def test_an_unload_waiting_on_its_bottom_half_is_seen_inside_the_module(
         vm_board: VmGuestBoard, kernel_stays_healthy: KernelLog) -> None:
-    """What the check watchdog reads (pilab.kernel.stuck) to tell a stuck module from a
-    slow machine: rmmod waiting in the exit's tasklet_kill() for a 3 s bottom half is a
-    task inside the module's code, named with its calls; once it returned, none is."""
+    """What the check watchdog reads to tell a stuck module from a slow machine: the
+    unload under way (pilab.kernel.modules), and rmmod waiting in the exit's
+    tasklet_kill() for a 3 s bottom half, a task inside the module's code named with its
+    calls (pilab.kernel.stuck); once it returned, neither."""
     from pilab.labs.common.halves import BackgroundPress
 
     wiring = load_wiring("bottomhalf")
@@ -154,11 +155,13 @@ def test_an_unload_waiting_on_its_bottom_half_is_seen_inside_the_module(
             time.sleep(0.01)
         unload = threading.Thread(target=vm_board.modules.unload, args=("bottomhalf",))
         unload.start()
+        calls = []
         while unload.is_alive() and not any("delete_module" in s for s in seen):
-            seen = inside(["bottomhalf"])
+            seen, calls = inside(["bottomhalf"]), [*calls, oldest_call()]
             time.sleep(0.05)
         unload.join(timeout=30)
-    assert not unload.is_alive() and not loaded("bottomhalf")
+    assert not unload.is_alive() and not loaded("bottomhalf") and oldest_call() is None
+    assert calls[-1] is not None and calls[-1][0] == "unloading bottomhalf", calls
     stuck = [s for s in seen if "delete_module" in s]
     assert stuck and "bottomhalf_exit [bottomhalf]" in stuck[0], seen
     assert inside(["bottomhalf"]) == []
