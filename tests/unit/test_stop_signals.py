@@ -2,6 +2,11 @@
 
 A mock-board lab in manual mode waits for a button press: a real pilab process,
 no VM, to signal while a lab is under way.
+
+The child starts with the stop signals at their defaults, as from a terminal: a
+test run started in the background of a script (``nohup pytest &``) ignores
+SIGINT, and a process started with SIGINT ignored rightly keeps ignoring it, as
+Python and every Unix program do.
 """
 
 from __future__ import annotations
@@ -16,12 +21,20 @@ from pilab.errors import ConfigError
 from pilab.vmhost.launch import DEFAULT_TIMEOUT, TIMEOUT_ENV, vm_timeout
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before exec: the stop signals at their defaults, whatever the
+    test run inherited."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
                          ids=lambda s: s.name)
 def test_a_stop_signal_mid_lab_exits_128_plus_its_number(sig: signal.Signals) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pilab", "run", "intrpt", "--board", "mock", "--manual"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_as_from_a_terminal)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
