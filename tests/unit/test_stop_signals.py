@@ -18,14 +18,16 @@ import sys
 import pytest
 
 from pilab.errors import ConfigError
+from pilab.signals import DEFERRED
 from pilab.vmhost.launch import DEFAULT_TIMEOUT, TIMEOUT_ENV, vm_timeout
 
 
 def _as_from_a_terminal() -> None:
-    """In the child before exec: the stop signals at their defaults, whatever the
-    test run inherited."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    """In the child before exec: the stop signals at their defaults and unblocked,
+    whatever the test run inherited."""
+    for sig in DEFERRED:
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, DEFERRED)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
