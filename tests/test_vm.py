@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -94,9 +95,21 @@ def test_every_lab_passes_on_the_newest_kernel(capsys: pytest.CaptureFixture[str
         for result in results:  # a failure's reason in full: it may quote the kernel's panic
             why = f"\n{result['reason']}" if result["status"] != "passed" else ""
             print(f"{result['name']} on {release}: {result['status']}{why}")
-    assert proc.returncode == 0, f"pilab run all --kernel newest ({release}) exit {proc.returncode}"
+    failed = [r for r in results if r["status"] != "passed"]
+    assert proc.returncode == 0 and not failed, (
+        f"pilab run all --kernel newest ({release}) exit {proc.returncode}:\n"
+        + "\n".join(f"{r['name']}: {r['status']}: {gist(r['reason'])}" for r in failed))
     assert {r["name"] for r in results} == set(LABS)
-    assert all(r["status"] == "passed" for r in results), results
+
+
+KERNEL_GIST = re.compile(r"BUG:|WARNING:|Oops|RIP:|Kernel panic|watchdog:|rcu:|Call Trace")
+
+
+def gist(reason: str, most: int = 8) -> str:
+    """A failure's first line and the kernel report's key lines: what a log's tail must show."""
+    lines = reason.splitlines()
+    key = [line.strip() for line in lines[1:] if KERNEL_GIST.search(line)]
+    return "\n  ".join(lines[:1] + key[:most])
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,14 @@ def _vng() -> str:
     return found
 
 
+# Under TCG the guest's CPUs take turns on one host thread. With QEMU's
+# multi-threaded TCG a vCPU could run a stale translation of kernel text that
+# another had just patched (text_poke_bp's int3): "Oops: int3" in early boot
+# (sched_clock_cpu), in CI on Debian unstable's 7.2 and here with the host's
+# cores busy. One thread cost 7% on an idle host (40.3 s -> 43.2 s, all labs on
+# 7.2) and booted faster and steadier on a busy one (16-18 s, against 17-47 s).
+TCG_ARGS = ("-accel", "tcg,thread=single")
+
 # With kernel_console: the kernel's console (at warning level and above, which
 # the guest sets) comes out with the guest's output, so an Oops is seen even
 # when it takes the kernel down; an Oops panics, and a panic ends the VM.
@@ -84,6 +92,7 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
            "--force-9p"]
     if not kvm_usable():
         cmd.append("--disable-kvm")
+        qemu_opts = [*TCG_ARGS, *(qemu_opts or ())]
     for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args()]:
         cmd += ["--append", arg]
     if kernel_console or boot_console:
