@@ -51,13 +51,17 @@ def _vng() -> str:
     return found
 
 
-# Under TCG the guest's CPUs take turns on one host thread. With QEMU's
-# multi-threaded TCG a vCPU could run a stale translation of kernel text that
-# another had just patched (text_poke_bp's int3): "Oops: int3" in early boot
-# (sched_clock_cpu), in CI on Debian unstable's 7.2 and here with the host's
-# cores busy. One thread cost 7% on an idle host (40.3 s -> 43.2 s, all labs on
-# 7.2) and booted faster and steadier on a busy one (16-18 s, against 17-47 s).
-TCG_ARGS = ("-accel", "tcg,thread=single")
+# Under TCG the kernel boots on one CPU and the others come online just before
+# the command. QEMU's multi-threaded TCG can let a vCPU run a stale translation
+# of kernel text another vCPU has just patched (text_poke_bp's int3): Debian
+# unstable's 7.2 died with "Oops: int3" in sched_clock_cpu 2 s into boot, when
+# late init switched a static key (in CI, and here with the host's cores busy).
+# Alone during boot, the one CPU cannot race itself; the labs still run on two
+# CPUs truly in parallel (QEMU's single-threaded TCG would end that, and failed
+# a correct slow bottom half's unload checks).
+TCG_BOOT_ARGS = ("maxcpus=1",)
+ONLINE_CPUS = ("for cpu in /sys/devices/system/cpu/cpu[1-9]*/online; "
+               "do echo 1 > \"$cpu\"; done")
 
 # With kernel_console: the kernel's console (at warning level and above, which
 # the guest sets) comes out with the guest's output, so an Oops is seen even
@@ -90,10 +94,12 @@ def vng_command(vmlinuz: Path, command: str, rwdirs: list[Path], cpus: int = 2,
     image = boot_image(vmlinuz) if unpacked else vmlinuz
     cmd = [_vng(), "--run", str(image), "--memory", MEMORY, "--cpus", str(cpus),
            "--force-9p"]
+    boot_args: tuple[str, ...] = ()
     if not kvm_usable():
         cmd.append("--disable-kvm")
-        qemu_opts = [*TCG_ARGS, *(qemu_opts or ())]
-    for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args()]:
+        if cpus > 1:
+            boot_args, command = TCG_BOOT_ARGS, f"{ONLINE_CPUS}; {command}"
+    for arg in [*(lean_kernel_args() if lean else ()), *trace_kernel_args(), *boot_args]:
         cmd += ["--append", arg]
     if kernel_console or boot_console:
         cmd.append("--verbose")

@@ -1,13 +1,13 @@
 """The vm board's boot switches on every tracepoint pilab records (pilab/vmhost/tracekeys.py),
-and under TCG its CPUs share one QEMU thread: both keep kernel text patching off the
-races of QEMU's multi-threaded TCG."""
+and under TCG boots on one CPU, the others online for the command: both keep the
+kernel's text patching off the races of QEMU's multi-threaded TCG."""
 
 from pathlib import Path
 
 import pytest
 
 from pilab.vmhost.tracekeys import enabled_at_boot, pilab_events, trace_kernel_args
-from pilab.vmhost.vng import KVM_ENV, vng_command
+from pilab.vmhost.vng import KVM_ENV, ONLINE_CPUS, vng_command
 
 
 def test_every_event_pilab_records_is_on_from_boot() -> None:
@@ -27,13 +27,14 @@ def test_the_vm_boots_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cmd[cmd.index(word) - 1] == "--append"
 
 
-@pytest.mark.parametrize(("kvm", "single"), [("0", True), ("1", False)])
-def test_under_tcg_the_guests_cpus_share_one_thread(monkeypatch: pytest.MonkeyPatch,
-                                                     kvm: str, single: bool) -> None:
+@pytest.mark.parametrize(("kvm", "alone"), [("0", True), ("1", False)])
+def test_under_tcg_the_kernel_boots_alone_and_the_command_runs_on_every_cpu(
+        monkeypatch: pytest.MonkeyPatch, kvm: str, alone: bool) -> None:
     monkeypatch.setattr("pilab.vmhost.vng._vng", lambda: "vng")
     monkeypatch.setenv(KVM_ENV, kvm)
-    cmd = vng_command(Path("/boot/vmlinuz"), "true", [], qemu_opts=["-device", "x"])
-    [opts] = [word for word in cmd if word.startswith("--qemu-opts=")]
-    assert ("tcg,thread=single" in opts) == single
-    assert opts.endswith("-device x")  # the caller's own options are kept
-    assert ("--disable-kvm" in cmd) == single
+    cmd = vng_command(Path("/boot/vmlinuz"), "true", [])
+    assert ("maxcpus=1" in cmd) == alone
+    command = cmd[cmd.index("--exec") + 1]
+    assert command == (f"{ONLINE_CPUS}; true" if alone else "true")
+    one_cpu = vng_command(Path("/boot/vmlinuz"), "true", [], cpus=1)
+    assert "maxcpus=1" not in one_cpu and one_cpu[-1] == "true"
