@@ -6,9 +6,10 @@ the platform runs it, with the submission and results at the platform's own path
 namespace of their own (platform_layout.py). Gradescope's setup.sh installs pilab
 from the bundle for real (apt and pip, as on the platform); the Docker platforms'
 images are not built here (no Docker): their /opt/pilab is this checkout, installed.
-Three submissions: pilab's own module (full marks), the oops_on_load fixture (it
-takes the kernel down: behaviour and the cycles fail) and one that does not compile
-(no VM). The JSON results are held to the platforms' schemas.
+Three submissions: pilab's own module (full marks, on Gradescope), the oops_on_load
+fixture (it takes the kernel down: behaviour and the cycles fail, the other checks pass)
+and one that does not compile (no VM). The JSON results are held to the platforms'
+schemas.
 """
 
 from __future__ import annotations
@@ -36,10 +37,18 @@ EXPECTED = {"correct": set(), "crashing": CRASH_FAILS, "uncompilable": set(NAMES
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # a fresh image's
 
 
-# Each platform's entry point grades the three submissions: the one that does not build
-# (no VM), ours and the one that oopses.
-KINDS = ["uncompilable", *(pytest.param(kind, marks=pytest.mark.vm)
-                           for kind in ("correct", "crashing"))]
+# Gradescope's entry point grades the three submissions: the one that does not build
+# (no VM), ours and the one that oopses. The other platforms' grade the two that score
+# each check both ways (a VM boot each is most of this file's time): the oopsing one
+# passes some checks and fails others, which full marks only half shows.
+def kinds(*names: str) -> list[object]:
+    """Parameters for the submissions a platform grades; those that boot the VM marked."""
+    return [name if name == "uncompilable" else pytest.param(name, marks=pytest.mark.vm)
+            for name in names]
+
+
+KINDS = kinds("uncompilable", "correct", "crashing")
+PARTIAL = kinds("uncompilable", "crashing")
 
 
 def make_submission(kind: str, dest: Path) -> Path:
@@ -105,7 +114,7 @@ def test_gradescope(kind: str, gradescope_source: Path, tmp_path: Path) -> None:
         assert "pilab check intrpt /autograder/submission" in out["tests"][0]["output"]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", PARTIAL)
 def test_prairielearn(kind: str, tmp_path: Path) -> None:
     out_dir = bundle("prairielearn", tmp_path / "bundle")
     info = json.loads((out_dir / "info.json").read_text())
@@ -127,7 +136,7 @@ def test_prairielearn(kind: str, tmp_path: Path) -> None:
     assert out["score"] == pytest.approx(1 - len(EXPECTED[kind]) / len(NAMES))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", PARTIAL)
 def test_classroom(kind: str, tmp_path: Path) -> None:
     """classroom.sh as the workflow's docker run does, then every grader step's command
     in the repository, as the command grader runs it: its exit code awards the points."""
@@ -152,7 +161,7 @@ def test_classroom(kind: str, tmp_path: Path) -> None:
     assert "--name-match=kvm" in workflow and "autograding-grading-reporter" in workflow
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", PARTIAL)
 def test_vmchecker(kind: str, tmp_path: Path) -> None:
     out_dir = bundle("vmchecker", tmp_path / "bundle")
     out = run({"/opt/pilab": ROOT, "/opt/checker.sh": out_dir / "checker.sh",

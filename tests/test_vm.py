@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from junitparser import JUnitXml
 from kernel_matrix import SERIES, choice_of, kernel_or_skip
 from skeleton_build import build_skeletons, skeletons_build_dir
 
+from pilab.kernel.klog import CRASH_LINE
 from pilab.labs import LABS, expand
 from pilab.paths import cache_dir
 from pilab.vmhost.image import ensure_image, headers_release
@@ -102,13 +102,15 @@ def test_every_lab_passes_on_the_newest_kernel(capsys: pytest.CaptureFixture[str
     assert {r["name"] for r in results} == set(LABS)
 
 
-KERNEL_GIST = re.compile(r"BUG:|WARNING:|Oops|RIP:|Kernel panic|watchdog:|rcu:|Call Trace")
+# Besides the start of a crash (CRASH_LINE): where it was, and a stall that led to it.
+GIST_MORE = ("Call Trace", "rcu:")
 
 
 def gist(reason: str, most: int = 8) -> str:
     """A failure's first line and the kernel report's key lines: what a log's tail must show."""
     lines = reason.splitlines()
-    key = [line.strip() for line in lines[1:] if KERNEL_GIST.search(line)]
+    key = [line.strip() for line in lines[1:]
+           if CRASH_LINE.search(line) or any(word in line for word in GIST_MORE)]
     return "\n  ".join(lines[:1] + key[:most])
 
 
