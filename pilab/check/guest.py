@@ -24,6 +24,7 @@ from pilab.kernel.klog import LogCursor
 from pilab.kernel.modules import last_returned, loaded, oldest_call
 from pilab.kernel.stuck import inside
 from pilab.steps import FAILED, SKIPPED, LabResult, StepRecorder
+from pilab.vmhost.vng import COMMAND_FILE
 
 MARK = "@@pilab-check"
 LOG_EXCERPT = 20  # kernel-log lines kept with a failure
@@ -33,6 +34,7 @@ HANG_GRACE = 10.0  # seconds past a check's bound before the watchdog reboots
 STALL_SECONDS = 60.0
 FLOOD_LINES = 2000  # kernel-log lines one check may cause
 OWN_FILES = ("jobs.json", "progress.json", "progress.tmp")  # pilab's, in the run's directory
+# and the guest's command (pilab.vmhost.vng.exec_argument), named *COMMAND_FILE
 BEAT_SECONDS = 2.0  # the heartbeat: a frozen kernel falls silent (see pilab.check.host)
 INPUT_CLASS = Path("/sys/class/input")
 _MARKING = threading.Lock()
@@ -169,7 +171,8 @@ def _no_stray_files(result: CheckResult, scratch: Path) -> None:
     writes files there (from the kernel, no permission applies) fails the
     check, and what it wrote is removed before the next check.
     """
-    stray = sorted(p.name for p in scratch.iterdir() if p.name not in OWN_FILES)
+    stray = sorted(p.name for p in scratch.iterdir()
+                   if p.name not in OWN_FILES and not p.name.endswith(COMMAND_FILE))
     if not stray:
         return
     for name in stray:

@@ -62,15 +62,19 @@ def _timed(argv: list[str], env: dict[str, str] | None = None) -> Timed:
 def _bare(vmlinuz: Path, unpacked: bool = False) -> tuple[float, float | None]:
     """A bare vng boot of *vmlinuz* (or of the vmlinux pilab unpacks from it): wall
     seconds, and the guest's uptime when its command ran."""
-    cmd = vng_command(vmlinuz, "cat /proc/uptime", [], lean=False, unpacked=unpacked)
+    from pilab.vmhost.session import scratch_dir
+
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    begin = time.monotonic()
-    vm = start(cmd, run_id=new_run_id(), cwd=Path.cwd(), env=env, stdout=subprocess.PIPE)
-    try:
-        out, _ = vm.proc.communicate()
-    finally:
-        vm.stop()
-    wall = time.monotonic() - begin
+    with scratch_dir() as scratch:  # where the command's file goes (vng.exec_argument)
+        cmd = vng_command(vmlinuz, "cat /proc/uptime", [scratch], lean=False,
+                          unpacked=unpacked)
+        begin = time.monotonic()
+        vm = start(cmd, run_id=new_run_id(), cwd=Path.cwd(), env=env, stdout=subprocess.PIPE)
+        try:
+            out, _ = vm.proc.communicate()
+        finally:
+            vm.stop()
+        wall = time.monotonic() - begin
     found = re.search(rb"^(\d+\.\d+) \d+\.\d+$", out, re.MULTILINE)
     return wall, float(found[1]) if found else None
 
