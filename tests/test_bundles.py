@@ -38,7 +38,7 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # a fresh
 
 
 # Gradescope's entry point grades the three submissions: the one that does not build
-# (no VM), ours and the one that oopses. The other platforms' grade the two that score
+# (no VM), ours and the one that oopses. The other platforms grade the two that score
 # each check both ways (a VM boot each is most of this file's time): the oopsing one
 # passes some checks and fails others, which full marks only half shows.
 def kinds(*names: str) -> list[object]:

@@ -21,7 +21,7 @@ UNHEALTHY = re.compile(
 # OOM killer, a fault QEMU reports. A crash excerpt starts there.
 CRASH_LINE = re.compile(
     r"Oops|BUG:|WARNING:|Kernel panic|RIP:|general protection|Out of memory|oom-kill"
-    r"|triple fault|watchdog: BUG"
+    r"|triple fault|watchdog: BUG|PANIC: early exception"
 )
 
 

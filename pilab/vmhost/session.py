@@ -21,8 +21,9 @@ from pilab.vmhost.kernels import DEFAULT, VmKernel, resolve
 from pilab.vmhost.launch import Output, run_in_vm
 from pilab.vmhost.warmstate import runs_dir
 
-# A timestamped printk, or the early KASLR line the kernel prints before timestamps.
-KERNEL_LINE = re.compile(rb"^(\[\s*\d+\.\d+\] |\w+ KASLR using )")
+# A timestamped printk, or the early lines the kernel prints before timestamps (KASLR's,
+# and a fault's before the console is up).
+KERNEL_LINE = re.compile(rb"^(\[\s*\d+\.\d+\] |\w+ KASLR using |PANIC: early exception)")
 KERNEL_KEPT, KERNEL_QUOTED = 80, 12  # kernel console lines kept; quoted by a failed run
 VM_DIED = 255  # vng's exit code when QEMU ended without the command's own code
 

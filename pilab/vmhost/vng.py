@@ -76,6 +76,7 @@ ONLINE_CPUS = (
 # is in it three times). So the command goes in a file the guest runs, and only that
 # file's path is on the command line.
 COMMAND_FILE = "pilab-command.sh"
+INLINE_MAX = 256  # bytes of a command put on the kernel's command line as it is
 
 
 def exec_argument(command: str, rwdirs: list[Path]) -> str:
@@ -92,8 +93,6 @@ def exec_argument(command: str, rwdirs: list[Path]) -> str:
     partial.replace(script)
     return f"sh {shlex.quote(str(script))}"
 
-
-INLINE_MAX = 256  # bytes of a command put on the kernel's command line as it is
 
 # With kernel_console: the kernel's console (at warning level and above, which
 # the guest sets) comes out with the guest's output, so an Oops is seen even

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -182,3 +183,30 @@ def test_check_refuses_bad_weights_and_output_before_any_build(tmp_path: Path,
     assert main(["check", "intrpt", "--board", "vm", "--format", "gradescope",
                  "--output", str(nowhere)]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_full_marks_on_every_platform(tmp_path: Path) -> None:
+    """Every check passed: the top of each platform's scale, and every Classroom step's
+    command (passed.sh on pilab's JSON) exits 0, so each awards its points."""
+    names = ["builds", "interface", *(c.name for c in entry("intrpt").checks)]
+    run = a_run(*(CheckResult(name) for name in names))
+    assert full_marks(run, None)
+    scope = json.loads(render(run, "gradescope"))
+    jsonschema.validate(scope, GRADESCOPE)
+    assert scope["score"] == len(names)
+    learn = json.loads(render(run, "prairielearn"))
+    jsonschema.validate(learn, PRAIRIELEARN)
+    assert learn["gradable"] is True and learn["score"] == 1
+    assert render(run, "classroom").splitlines()[-1] == f"Total points: {len(names)}/{len(names)}"
+    assert render(run, "vmchecker").splitlines()[-2] == "Total: 100"
+    assert render(run, "vpl").splitlines()[-1] == "Grade :=>> 100"
+    results = tmp_path / "results.json"
+    results.write_text(render(run, "json"))
+    passed = Path(__file__).resolve().parents[2] / "pilab/autograder/files/passed.sh"
+    for name in names:
+        proc = subprocess.run(["sh", str(passed), str(results), name], capture_output=True,
+                              text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run(["sh", str(passed), str(results), "no such check"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and "not in the results" in proc.stdout

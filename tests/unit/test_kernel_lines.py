@@ -60,3 +60,13 @@ def test_a_crash_is_seen_in_the_oom_killer_and_a_panic_but_not_in_a_boot() -> No
         crashed.write(b"[    0.1] Linux version 6.1\n[    9.9] " + words + b"\n")
         assert crashed.crashed(), words
         assert crashed.excerpt()[0].endswith(words.decode())
+
+
+def test_an_early_exception_is_a_crash() -> None:
+    """A kernel that faults before its console is up (a cut command line did) says only
+    this, from early printk, and then idles: it is the report's first line."""
+    aside = KernelLinesAside(io.BytesIO())
+    aside.write(b"Poking KASLR using RDRAND RDTSC...\n")
+    aside.write(b"PANIC: early exception 0x06 IP 10:ffffffff81a1e1db error 0 cr2 0xffff888\n")
+    assert aside.crashed()
+    assert aside.excerpt()[0].startswith("PANIC: early exception 0x06")
